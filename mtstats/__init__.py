@@ -1,0 +1,31 @@
+"""mtstats: statistical multitask learning.
+
+Fit many related prediction tasks jointly (trace norm, group lasso, pooled and
+independent baselines) with scikit-learn estimators that accept per-task
+designs, on the CPU or a CUDA GPU.
+"""
+
+from .estimators import (
+    GroupLassoClassifier,
+    GroupLassoRegressor,
+    IndependentClassifier,
+    IndependentRegressor,
+    PooledClassifier,
+    PooledRegressor,
+    TraceNormClassifier,
+    TraceNormRegressor,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "GroupLassoClassifier",
+    "GroupLassoRegressor",
+    "IndependentClassifier",
+    "IndependentRegressor",
+    "PooledClassifier",
+    "PooledRegressor",
+    "TraceNormClassifier",
+    "TraceNormRegressor",
+    "__version__",
+]

@@ -1,0 +1,307 @@
+"""Input layouts: the one module that knows how users hand tasks to mtstats.
+
+Two layouts are accepted, both native to scikit-learn:
+
+* **wide** (``task_column=None``): one design ``X`` of shape
+  ``(n_samples, n_features)`` shared by every task and targets ``Y`` of shape
+  ``(n_samples, n_tasks)``; ``NaN`` in ``Y`` marks an unobserved label. A 1-D
+  ``y`` is a single task (and then ``NaN`` is an error, not a missing label).
+* **long** (``task_column`` given): one row per observation, the task named by
+  a column of ``X`` (a DataFrame column name or an integer position); ``y`` has
+  shape ``(n_samples,)``. Task labels may be any hashable values.
+
+This module validates input and turns it into :class:`TaskData`, a plain
+bundle of NumPy arrays; :mod:`mtstats._designs` turns that into the linear
+operators the solver uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
+
+MIN_SAMPLES_PER_TASK = 2
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Validated multitask data (NumPy arrays only).
+
+    Attributes
+    ----------
+    layout : {"wide", "long"}
+    X : ndarray of shape (n_rows, n_features)
+        Feature matrix, task column removed, float32 or float64.
+    y : ndarray
+        Wide: ``(n_rows, n_tasks)`` with unobserved entries set to 0.
+        Long: ``(n_rows,)``. Classification targets are encoded as 0/1.
+    observed : ndarray of bool of shape (n_rows, n_tasks) or None
+        Wide layout only: which labels are observed.
+    task_index : ndarray of int of shape (n_rows,) or None
+        Long layout only: the task of every row, as an index into ``tasks``.
+    n_samples_per_task : ndarray of int of shape (n_tasks,)
+    """
+
+    layout: str
+    X: np.ndarray
+    y: np.ndarray
+    observed: np.ndarray | None
+    task_index: np.ndarray | None
+    n_samples_per_task: np.ndarray
+
+    @property
+    def n_tasks(self):
+        """Number of tasks."""
+        return self.n_samples_per_task.shape[0]
+
+
+def split_task_column(X, task_column):
+    """Separate the task column from the features of a long-layout ``X``.
+
+    Returns
+    -------
+    features : DataFrame or ndarray
+        ``X`` without the task column (still a DataFrame if ``X`` was one).
+    task_values : ndarray of shape (n_rows,)
+        The raw task label of every row.
+    """
+    if hasattr(X, "columns"):
+        columns = list(X.columns)
+        if task_column in columns:
+            position = columns.index(task_column)
+        elif isinstance(task_column, (int, np.integer)) and -len(columns) <= (
+            task_column
+        ) < len(columns):
+            position = int(task_column) % len(columns)
+        else:
+            raise ValueError(
+                f"task_column={task_column!r} is not a column of X; "
+                f"X has columns {columns}."
+            )
+        task_values = np.asarray(X.iloc[:, position])
+        features = X.drop(columns=X.columns[position])
+        return features, task_values
+    if isinstance(task_column, str):
+        raise ValueError(
+            f"task_column={task_column!r} names a column, but X is not a "
+            "DataFrame; pass a DataFrame or an integer column position."
+        )
+    array = np.asarray(X, dtype=object) if not hasattr(X, "shape") else X
+    if getattr(array, "ndim", 0) != 2:
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_columns) in the long layout; got "
+            f"shape {getattr(array, 'shape', None)}."
+        )
+    n_columns = array.shape[1]
+    if not isinstance(task_column, (int, np.integer)) or not (
+        -n_columns <= task_column < n_columns
+    ):
+        raise ValueError(
+            f"task_column={task_column!r} is not a column position of X, "
+            f"which has {n_columns} columns."
+        )
+    position = int(task_column) % n_columns
+    keep = [j for j in range(n_columns) if j != position]
+    return array[:, keep], np.asarray(array[:, position])
+
+
+def encode_tasks(task_values, known_tasks=None):
+    """Map raw task labels to indices ``0..n_tasks-1``.
+
+    With ``known_tasks`` (prediction time) every label must be among them;
+    otherwise the sorted unique labels (first-appearance order when labels of
+    different types cannot be sorted) become the tasks.
+    """
+    values = np.asarray(task_values, dtype=object)
+    if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
+        raise ValueError("The task column contains missing values (None/NaN).")
+    if known_tasks is None:
+        uniques = list(dict.fromkeys(values.tolist()))
+        try:
+            uniques = sorted(uniques)
+        except TypeError:
+            pass
+        known_tasks = np.empty(len(uniques), dtype=object)
+        known_tasks[:] = uniques
+        if all(isinstance(t, (int, np.integer)) for t in uniques):
+            known_tasks = known_tasks.astype(np.int64)
+    lookup = {task: i for i, task in enumerate(known_tasks.tolist())}
+    unknown = [v for v in dict.fromkeys(values.tolist()) if v not in lookup]
+    if unknown:
+        raise ValueError(
+            f"Unknown task(s) {unknown[:10]} at prediction time; the model was "
+            f"fitted on tasks {list(known_tasks)[:20]}."
+        )
+    index = np.fromiter((lookup[v] for v in values.tolist()), dtype=np.int64,
+                        count=values.shape[0])
+    return known_tasks, index
+
+
+def _check_task_sizes(counts, tasks):
+    for t, count in enumerate(counts):
+        if count < MIN_SAMPLES_PER_TASK:
+            plural = "" if count == 1 else "s"
+            raise ValueError(
+                f"Task {tasks[t]!r} has {count} sample{plural} with an observed "
+                f"target; every task needs at least {MIN_SAMPLES_PER_TASK}."
+            )
+
+
+def _encode_classes(labels, classes=None):
+    """Encode binary labels as 0/1 against ``classes`` (found if None)."""
+    if classes is None:
+        classes = np.unique(labels)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"Only one class ({classes[0]!r}) is present in y; a binary "
+            "classifier needs two classes."
+        )
+    if classes.shape[0] > 2:
+        raise ValueError(
+            "Only binary classification is supported: mtstats classifiers "
+            f"model two classes shared by all tasks, and y has {classes.shape[0]} classes: {list(classes[:10])}."
+        )
+    return classes, (labels == classes[1]).astype(np.float64)
+
+
+def _check_classes_per_task(labels_per_task, tasks, classes):
+    for t, labels in enumerate(labels_per_task):
+        present = np.unique(labels)
+        if present.shape[0] < 2:
+            raise ValueError(
+                f"Task {tasks[t]!r} has only one class "
+                f"({classes[int(present[0])]!r}) among its {labels.shape[0]} "
+                "labels; every task needs both classes."
+            )
+
+
+def validate_fit_input(estimator, X, y, *, classifier):
+    """Validate ``(X, y)`` for ``estimator.fit`` in either layout.
+
+    Sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``
+    through scikit-learn's ``validate_data``; the task column, if any, is not a
+    feature.
+
+    Returns
+    -------
+    data : TaskData
+    tasks : ndarray of shape (n_tasks,)
+        The task labels.
+    classes : ndarray of shape (2,) or None
+    y_is_1d : bool
+        Wide layout with a single 1-D target.
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the "
+            "target y is None."
+        )
+    dtype = [np.float64, np.float32]
+    task_column = getattr(estimator, "task_column", None)
+    if task_column is None:
+        return _validate_wide(estimator, X, y, classifier, dtype)
+    features, task_values = split_task_column(X, task_column)
+    X_num = validate_data(estimator, features, dtype=dtype, ensure_min_samples=1)
+    y = column_or_1d(y, warn=True)
+    if y.shape[0] != X_num.shape[0]:
+        raise ValueError(
+            f"X has {X_num.shape[0]} rows but y has {y.shape[0]} entries."
+        )
+    tasks, task_index = encode_tasks(task_values)
+    groups = [task_index == t for t in range(tasks.shape[0])]
+    counts = np.bincount(task_index, minlength=tasks.shape[0])
+    classes = None
+    if classifier:
+        check_classification_targets(y)
+        classes, y_num = _encode_classes(y)
+        _check_task_sizes(counts, tasks)
+        _check_classes_per_task([y_num[g] for g in groups], tasks, classes)
+    else:
+        y_num = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        _check_task_sizes(counts, tasks)
+    data = TaskData("long", X_num, y_num.astype(X_num.dtype), None, task_index,
+                    counts)
+    return data, tasks, classes, False
+
+
+def _validate_wide(estimator, X, y, classifier, dtype):
+    X_num = validate_data(estimator, X, dtype=dtype, ensure_min_samples=1)
+    tasks = np.asarray(list(y.columns), dtype=object) if hasattr(y, "columns") \
+        else None
+    y_arr = np.asarray(y)
+    y_is_1d = y_arr.ndim == 1
+    if y_arr.ndim == 1:
+        y_arr = column_or_1d(y_arr)
+    elif y_arr.ndim != 2:
+        raise ValueError(f"y must be 1-D or 2-D; got shape {y_arr.shape}.")
+    if y_arr.shape[0] != X_num.shape[0]:
+        raise ValueError(
+            f"X has {X_num.shape[0]} rows but y has {y_arr.shape[0]}."
+        )
+    Y = y_arr.reshape(y_arr.shape[0], -1)
+    if tasks is None:
+        tasks = np.arange(Y.shape[1])
+    classes = None
+    if classifier:
+        check_classification_targets(y_arr if y_is_1d else Y)
+        if Y.dtype.kind in "fc":
+            observed = ~np.isnan(Y) if not y_is_1d else np.ones(Y.shape, bool)
+            if y_is_1d and np.isnan(Y).any():
+                raise ValueError("Input y contains NaN.")
+        else:
+            observed = np.ones(Y.shape, dtype=bool)
+        classes, Y01 = _encode_classes(Y[observed])
+        Y_num = np.zeros(Y.shape)
+        Y_num[observed] = Y01
+        counts = observed.sum(axis=0)
+        _check_task_sizes(counts, tasks)
+        _check_classes_per_task(
+            [Y_num[observed[:, t], t] for t in range(Y.shape[1])], tasks, classes
+        )
+    else:
+        Y_num = check_array(Y, dtype=np.float64, ensure_all_finite="allow-nan",
+                            input_name="y", ensure_min_samples=1)
+        if np.isinf(Y_num).any():
+            raise ValueError("Input y contains infinity.")
+        if y_is_1d and np.isnan(Y_num).any():
+            raise ValueError(
+                "Input y contains NaN. NaN marks an unobserved label only in a "
+                "2-D Y with one column per task."
+            )
+        observed = ~np.isnan(Y_num)
+        counts = observed.sum(axis=0)
+        _check_task_sizes(counts, tasks)
+        Y_num = np.where(observed, Y_num, 0.0)
+    data = TaskData("wide", X_num, Y_num.astype(X_num.dtype), observed, None,
+                    counts.astype(np.int64))
+    return data, tasks, classes, y_is_1d
+
+
+def task_weights(spec, n_samples_per_task):
+    """Per-task weights multiplying each task's mean loss.
+
+    ``None`` gives 1 for every task; ``"n_samples"`` gives ``n_t`` (turning
+    mean losses into summed losses, as in MALSAR and RMTL); an array gives its
+    values, which must be finite and non-negative with one entry per task.
+    """
+    n_tasks = n_samples_per_task.shape[0]
+    if spec is None:
+        return np.ones(n_tasks)
+    if isinstance(spec, str):
+        if spec != "n_samples":
+            raise ValueError(
+                f"task_weight must be None, 'n_samples' or an array; got {spec!r}."
+            )
+        return n_samples_per_task.astype(np.float64)
+    weights = np.asarray(spec, dtype=np.float64).ravel()
+    if weights.shape[0] != n_tasks:
+        raise ValueError(
+            f"task_weight has {weights.shape[0]} entries but there are "
+            f"{n_tasks} tasks."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("task_weight must be finite and non-negative.")
+    return weights

@@ -1,0 +1,220 @@
+"""The estimator base: layouts in, one solve, NumPy fitted attributes out.
+
+A concrete estimator states only its loss (by being a regressor or a
+classifier), its penalty (``_make_penalty``) and whether coefficients are
+pooled across tasks. ``fit`` builds the loss/penalty/design triple in locals,
+calls :func:`mtstats.solvers.solve` and stores NumPy arrays; it never mutates
+a constructor parameter.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._backend import namespace_for_device, to_namespace, to_numpy
+from .._designs import build_design
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._tasks import encode_tasks, split_task_column, validate_fit_input
+from ..losses import LogisticLoss, SquaredLoss
+from ..solvers import alpha_max, solve
+
+COMMON_CONSTRAINTS = {
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "task_column": "no_validation",
+    "task_weight": [None, StrOptions({"n_samples"}), "array-like"],
+    "fit_intercept": ["boolean"],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "warm_start": ["boolean"],
+    "device": [StrOptions({"cpu", "cuda"})],
+}
+
+COMMON_PARAMETERS_DOC = """task_column : str, int or None, default=None
+        Long layout: the column of ``X`` (DataFrame name or integer position)
+        naming each row's task; ``y`` is then 1-D. ``None``: wide layout, ``y``
+        of shape (n_samples, n_tasks) with NaN marking unobserved labels.
+    task_weight : None, "n_samples" or array of shape (n_tasks,), default=None
+        Weight of each task's mean loss. ``None`` weighs tasks equally;
+        ``"n_samples"`` turns mean losses into summed losses (MALSAR/RMTL).
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task.
+    tol : float, default=1e-4
+        Stop when the duality gap is below ``tol`` times the objective of the
+        intercept-only model (see :func:`mtstats.solvers.solve`).
+    max_iter : int, default=5000
+        Maximum number of FISTA iterations.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting on the same tasks.
+    device : {"cpu", "cuda"}, default="cpu"
+        Solve with NumPy or, on a CUDA GPU, with CuPy. Fitted attributes are
+        NumPy arrays either way."""
+
+
+class MultitaskLinearModel(BaseEstimator):
+    """Base class: shared fitting logic of every mtstats linear estimator."""
+
+    _pooled = False
+    _parameter_constraints: dict = dict(COMMON_CONSTRAINTS)
+
+    def _make_loss(self):
+        return LogisticLoss() if self._is_classifier() else SquaredLoss()
+
+    def _is_classifier(self):
+        return isinstance(self, ClassifierMixin)
+
+    def _problem(self, X, y):
+        data, tasks, classes, y_is_1d = validate_fit_input(
+            self, X, y, classifier=self._is_classifier()
+        )
+        xp = namespace_for_device(self.device)
+        design, y_xp, s, offsets = build_design(
+            data, xp, self.task_weight, self._pooled, center=self.fit_intercept
+        )
+        return data, tasks, classes, y_is_1d, design, y_xp, s, offsets
+
+    def _warm_start_point(self, tasks, design, offsets, dtype):
+        """Previous solution in the solver's (centred) parametrisation."""
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None, None
+        if list(self.tasks_) != list(tasks) or self.coef_.shape[1] != design.n_features:
+            return None, None
+        W0 = self.coef_[:1].T if self._pooled else self.coef_.T
+        b0 = self.intercept_ + np.sum(offsets * self.coef_, axis=1)
+        xp = design.xp
+        return to_namespace(xp, W0, dtype), to_namespace(xp, b0, dtype)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the model jointly over all tasks.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns)
+            Features; in the long layout also the task column.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets (see ``task_column``).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        data, tasks, classes, y_is_1d, design, y_xp, s, offsets = self._problem(X, y)
+        W0, b0 = self._warm_start_point(tasks, design, offsets, data.X.dtype)
+        result = solve(
+            self._make_loss(), self._make_penalty(), design, y_xp, s, W0, b0,
+            fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter,
+        )
+        W = to_numpy(result.W)
+        if self._pooled:
+            W = np.repeat(W, data.n_tasks, axis=1)
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = to_numpy(result.b) - np.sum(offsets * self.coef_, axis=1)
+        self.tasks_ = tasks
+        self.n_samples_per_task_ = data.n_samples_per_task
+        self.n_iter_ = result.n_iter
+        self.dual_gap_ = result.gap
+        self.objective_ = result.objective
+        self.converged_ = result.converged
+        self._layout = data.layout
+        self._y_is_1d = y_is_1d
+        if classes is not None:
+            self.classes_ = classes
+        return self
+
+    def alpha_max(self, X, y):
+        """Smallest ``alpha`` at which every coefficient is zero.
+
+        Computed from the dual norm of the loss gradient of the intercept-only
+        model on ``(X, y)`` with this estimator's settings; useful to build an
+        ``alpha`` grid, e.g. ``alpha_max * np.geomspace(1, 1e-3, 20)``.
+        """
+        _, _, _, _, design, y_xp, s, _ = self._problem(X, y)
+        return alpha_max(self._make_loss(), self._make_penalty(), design, y_xp, s,
+                         self.fit_intercept)
+
+    def _decision(self, X):
+        """Linear predictor: (n,) in the long layout or for 1-D y, else (n, T)."""
+        check_is_fitted(self)
+        task_column = self.task_column
+        if task_column is None:
+            X_num = validate_data(self, X, dtype=[np.float64, np.float32],
+                                  reset=False)
+            eta = X_num @ self.coef_.T + self.intercept_
+            return eta[:, 0] if self._y_is_1d else eta
+        features, task_values = split_task_column(X, task_column)
+        _, index = encode_tasks(task_values, known_tasks=self.tasks_)
+        X_num = validate_data(self, features, dtype=[np.float64, np.float32],
+                              reset=False)
+        return np.einsum("ij,ij->i", X_num, self.coef_[index]) + \
+            self.intercept_[index]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+class MultitaskRegressorMixin(RegressorMixin):
+    """Prediction for squared-loss models."""
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Same layout as in ``fit``. In the long layout every task must have
+            been seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        """
+        return self._decision(X)
+
+
+class MultitaskClassifierMixin(ClassifierMixin):
+    """Prediction for binary logistic models (two classes shared by tasks)."""
+
+    def decision_function(self, X):
+        """Log-odds of ``classes_[1]``: (n,) or (n, n_tasks) in the wide layout."""
+        return self._decision(X)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Returns
+        -------
+        proba : ndarray
+            Shape (n_samples, 2) in the long layout or for 1-D y (columns in
+            ``classes_`` order); in the wide multitask layout (n_samples,
+            n_tasks), the probability of ``classes_[1]`` for every task, as
+            scikit-learn's multi-output convention for binary outputs.
+        """
+        eta = self._decision(X)
+        p = LogisticLoss().inverse_link(np.asarray(eta))
+        if eta.ndim == 2:
+            return p
+        return np.column_stack([1 - p, p])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predicted class labels, same shape as the decision function."""
+        positive = self._decision(X) > 0
+        return self.classes_[positive.astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
