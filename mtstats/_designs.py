@@ -212,7 +212,8 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
         X = data.X[order]
         stops = np.cumsum(data.n_samples_per_task)
         bounds = [(int(a), int(z))
-                  for a, z in zip(stops - data.n_samples_per_task, stops)]
+                  for a, z in zip(stops - data.n_samples_per_task, stops,
+                                  strict=True)]
         if center:
             for t, (a, z) in enumerate(bounds):
                 offsets[t] = X[a:z].mean(axis=0)

@@ -162,7 +162,8 @@ def _encode_classes(labels, classes=None):
     if classes.shape[0] > 2:
         raise ValueError(
             "Only binary classification is supported: mtstats classifiers "
-            f"model two classes shared by all tasks, and y has {classes.shape[0]} classes: {list(classes[:10])}."
+            f"model two classes shared by all tasks, and y has "
+            f"{classes.shape[0]} classes: {list(classes[:10])}."
         )
     return classes, (labels == classes[1]).astype(np.float64)
 

@@ -49,7 +49,7 @@ _PENALTY_DOC = r"""alpha : float, default=0.01
         ``"l1"``: :math:`\alpha \sum |W_{{jt}}|` (lasso).
     {common}"""
 
-_INDEPENDENT_DOC = r"""One {kind} per task, fitted in one call (the no-sharing baseline).
+_INDEPENDENT_DOC = r"""One {kind} per task, fitted in one call (no-sharing baseline).
 
     Minimises :math:`\sum_t \frac{{w_t}}{{n_t}} \sum_{{i\in t}} l(x_i^\top
     W_{{\cdot t}} + b_t, y_i) + \alpha\,\Omega(W)` with {loss} loss and a

@@ -145,9 +145,11 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
     W0, b0 : arrays, optional
         Warm start (default zeros, intercepts of the null model).
     fit_intercept : bool
+        Fit unpenalised per-task intercepts.
     tol : float
         Relative duality-gap tolerance (see the module docstring).
     max_iter : int
+        Maximum number of iterations.
     check_every : int
         Iterations between two duality-gap evaluations (each costs one adjoint).
     restart : bool
