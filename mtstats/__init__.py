@@ -5,6 +5,7 @@ independent baselines) with scikit-learn estimators that accept per-task
 designs, on the CPU or a CUDA GPU.
 """
 
+from . import datasets, model_selection
 from .estimators import (
     GroupLassoClassifier,
     GroupLassoRegressor,
@@ -28,4 +29,6 @@ __all__ = [
     "TraceNormClassifier",
     "TraceNormRegressor",
     "__version__",
+    "datasets",
+    "model_selection",
 ]

@@ -26,6 +26,11 @@ from sklearn.utils.validation import check_array, column_or_1d, validate_data
 MIN_SAMPLES_PER_TASK = 2
 
 
+def _label(value):
+    """``repr`` of a task or class label without NumPy scalar decoration."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 @dataclass(frozen=True)
 class TaskData:
     """Validated multitask data (NumPy arrays only).
@@ -130,10 +135,13 @@ def encode_tasks(task_values, known_tasks=None):
             known_tasks = known_tasks.astype(np.int64)
     lookup = {task: i for i, task in enumerate(known_tasks.tolist())}
     unknown = [v for v in dict.fromkeys(values.tolist()) if v not in lookup]
+    known_list = [t.item() if isinstance(t, np.generic) else t for t in known_tasks]
     if unknown:
         raise ValueError(
             f"Unknown task(s) {unknown[:10]} at prediction time; the model was "
-            f"fitted on tasks {list(known_tasks)[:20]}."
+            f"fitted on tasks {known_list[:20]}. In cross-validation, split with "
+            "mtstats.model_selection.TaskStratifiedKFold so that every fold "
+            "holds every task."
         )
     index = np.fromiter((lookup[v] for v in values.tolist()), dtype=np.int64,
                         count=values.shape[0])
@@ -145,7 +153,7 @@ def _check_task_sizes(counts, tasks):
         if count < MIN_SAMPLES_PER_TASK:
             plural = "" if count == 1 else "s"
             raise ValueError(
-                f"Task {tasks[t]!r} has {count} sample{plural} with an observed "
+                f"Task {_label(tasks[t])} has {count} sample{plural} with an observed "
                 f"target; every task needs at least {MIN_SAMPLES_PER_TASK}."
             )
 
@@ -156,7 +164,7 @@ def _encode_classes(labels, classes=None):
         classes = np.unique(labels)
     if classes.shape[0] < 2:
         raise ValueError(
-            f"Only one class ({classes[0]!r}) is present in y; a binary "
+            f"Only one class ({_label(classes[0])}) is present in y; a binary "
             "classifier needs two classes."
         )
     if classes.shape[0] > 2:
@@ -173,8 +181,8 @@ def _check_classes_per_task(labels_per_task, tasks, classes):
         present = np.unique(labels)
         if present.shape[0] < 2:
             raise ValueError(
-                f"Task {tasks[t]!r} has only one class "
-                f"({classes[int(present[0])]!r}) among its {labels.shape[0]} "
+                f"Task {_label(tasks[t])} has only one class "
+                f"({_label(classes[int(present[0])])}) among its {labels.shape[0]} "
                 "labels; every task needs both classes."
             )
 

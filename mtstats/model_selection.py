@@ -1,0 +1,79 @@
+"""Cross-validation splitters that keep every task in every fold.
+
+A multitask model predicts only for tasks it has seen, so a fold must never
+hold a task that is absent from its training part. scikit-learn's ``KFold``
+on data sorted by task breaks that; :class:`TaskStratifiedKFold` stratifies
+the folds on the task column instead (every task is split ``n_splits`` ways).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+
+from ._tasks import encode_tasks, split_task_column
+
+__all__ = ["RepeatedTaskStratifiedKFold", "TaskStratifiedKFold"]
+
+
+def _task_labels(X, task_column):
+    _, task_values = split_task_column(X, task_column)
+    return encode_tasks(task_values)[1]
+
+
+class TaskStratifiedKFold(StratifiedKFold):
+    """K-fold split stratified by task: every fold holds every task.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds; every task needs at least ``n_splits`` rows.
+    task_column : str or int
+        The task column of ``X`` (as given to the estimators).
+    shuffle : bool, default=True
+        Shuffle each task's rows before splitting.
+    random_state : int, RandomState or None, default=None
+        Seed of the shuffle.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from mtstats import TraceNormRegressor
+    >>> from mtstats.datasets import make_multitask_regression
+    >>> from mtstats.model_selection import TaskStratifiedKFold
+    >>> X, y, _ = make_multitask_regression(n_tasks=4, random_state=0)
+    >>> cv = TaskStratifiedKFold(5, task_column=-1, random_state=0)
+    >>> scores = cross_val_score(TraceNormRegressor(task_column=-1), X, y, cv=cv)
+    >>> scores.shape
+    (5,)
+    """
+
+    def __init__(self, n_splits=5, *, task_column, shuffle=True, random_state=None):
+        super().__init__(n_splits=n_splits, shuffle=shuffle,
+                         random_state=random_state)
+        self.task_column = task_column
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train, test)`` index arrays stratified on the task column."""
+        return super().split(np.zeros(len(X)), _task_labels(X, self.task_column))
+
+
+class RepeatedTaskStratifiedKFold(RepeatedStratifiedKFold):
+    """:class:`TaskStratifiedKFold` repeated with different shuffles.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+    n_repeats : int, default=10
+    task_column : str or int
+    random_state : int, RandomState or None, default=None
+    """
+
+    def __init__(self, *, n_splits=5, n_repeats=10, task_column, random_state=None):
+        super().__init__(n_splits=n_splits, n_repeats=n_repeats,
+                         random_state=random_state)
+        self.task_column = task_column
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train, test)`` index arrays stratified on the task column."""
+        return super().split(np.zeros(len(X)), _task_labels(X, self.task_column))
