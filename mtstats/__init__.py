@@ -7,12 +7,16 @@ designs, on the CPU or a CUDA GPU.
 
 from . import datasets, model_selection
 from .estimators import (
+    ClusteredClassifier,
+    ClusteredRegressor,
     GroupLassoClassifier,
     GroupLassoRegressor,
     IndependentClassifier,
     IndependentRegressor,
     PooledClassifier,
     PooledRegressor,
+    SharedPrivateClassifier,
+    SharedPrivateRegressor,
     TraceNormClassifier,
     TraceNormRegressor,
 )
@@ -20,12 +24,16 @@ from .estimators import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ClusteredClassifier",
+    "ClusteredRegressor",
     "GroupLassoClassifier",
     "GroupLassoRegressor",
     "IndependentClassifier",
     "IndependentRegressor",
     "PooledClassifier",
     "PooledRegressor",
+    "SharedPrivateClassifier",
+    "SharedPrivateRegressor",
     "TraceNormClassifier",
     "TraceNormRegressor",
     "__version__",

@@ -113,12 +113,14 @@ def split_task_column(X, task_column):
     return array[:, keep], np.asarray(array[:, position])
 
 
-def encode_tasks(task_values, known_tasks=None):
+def encode_tasks(task_values, known_tasks=None, allow_unknown=False):
     """Map raw task labels to indices ``0..n_tasks-1``.
 
-    With ``known_tasks`` (prediction time) every label must be among them;
+    With ``known_tasks`` (prediction time) every label must be among them,
+    unless ``allow_unknown``, which gives unknown labels the index -1;
     otherwise the sorted unique labels (first-appearance order when labels of
-    different types cannot be sorted) become the tasks.
+    different types cannot be sorted) become the tasks. Integral numbers
+    (``3`` or ``3.0``) become integer task labels.
     """
     values = np.asarray(task_values, dtype=object)
     if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
@@ -131,20 +133,21 @@ def encode_tasks(task_values, known_tasks=None):
             pass
         known_tasks = np.empty(len(uniques), dtype=object)
         known_tasks[:] = uniques
-        if all(isinstance(t, (int, np.integer)) for t in uniques):
+        if all(isinstance(t, (int, float, np.number)) and not isinstance(t, bool)
+               and float(t).is_integer() for t in uniques):
             known_tasks = known_tasks.astype(np.int64)
     lookup = {task: i for i, task in enumerate(known_tasks.tolist())}
     unknown = [v for v in dict.fromkeys(values.tolist()) if v not in lookup]
     known_list = [t.item() if isinstance(t, np.generic) else t for t in known_tasks]
-    if unknown:
+    if unknown and not allow_unknown:
         raise ValueError(
             f"Unknown task(s) {unknown[:10]} at prediction time; the model was "
             f"fitted on tasks {known_list[:20]}. In cross-validation, split with "
             "mtstats.model_selection.TaskStratifiedKFold so that every fold "
             "holds every task."
         )
-    index = np.fromiter((lookup[v] for v in values.tolist()), dtype=np.int64,
-                        count=values.shape[0])
+    index = np.fromiter((lookup.get(v, -1) for v in values.tolist()),
+                        dtype=np.int64, count=values.shape[0])
     return known_tasks, index
 
 

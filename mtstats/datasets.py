@@ -38,9 +38,15 @@ def _coefficients(structure, n_features, n_tasks, rank, n_informative, n_cluster
         truth["clusters"] = labels
     elif structure == "shared_subspace":
         basis, _ = np.linalg.qr(rng.standard_normal((n_features, rank)))
-        W = basis @ rng.standard_normal((rank, n_tasks))
+        shared = rng.standard_normal((rank, n_tasks))
+        # private parts orthogonal to the subspace in feature space and to the
+        # shared coordinates in task space: span(basis) is then exactly the
+        # top-`rank` left singular subspace of W
         private = 0.1 * rng.standard_normal((n_features, n_tasks))
-        W += private - basis @ (basis.T @ private)
+        private -= basis @ (basis.T @ private)
+        task_space, _ = np.linalg.qr(shared.T)
+        private -= (private @ task_space) @ task_space.T
+        W = basis @ shared + private
         truth["subspace"] = basis
     elif structure == "shared_mean":
         shared = rng.standard_normal(n_features)

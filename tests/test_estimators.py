@@ -16,18 +16,37 @@ import mtstats
 from mtstats.datasets import make_multitask_classification, make_multitask_regression
 from mtstats.model_selection import TaskStratifiedKFold
 
-ESTIMATORS = [getattr(mtstats, name)() for name in mtstats.__all__
-              if name[0].isupper()]
+
+def _default(name):
+    """The estimator with defaults, but one cluster: sklearn's checks use 1 task."""
+    estimator = getattr(mtstats, name)()
+    return estimator.set_params(n_clusters=1) if "Clustered" in name else estimator
+
+
+ESTIMATORS = [_default(name) for name in mtstats.__all__ if name[0].isupper()]
 VARIANTS = [
     mtstats.GroupLassoRegressor(l1_ratio=0.5),
     mtstats.IndependentRegressor(penalty="l1"),
     mtstats.PooledClassifier(penalty="l1"),
+    mtstats.SharedPrivateRegressor("mean"),
+    mtstats.SharedPrivateClassifier("mean", shared_penalty="l1"),
+    mtstats.SharedPrivateRegressor(solver="alternating"),
 ]
 REGRESSORS = [e for e in ESTIMATORS if is_regressor(e)]
 CLASSIFIERS = [e for e in ESTIMATORS if is_classifier(e)]
 
 
-@parametrize_with_checks(ESTIMATORS + VARIANTS)
+def _expected_failures(estimator):
+    """Checks that cannot pass, each with its reason."""
+    if "Clustered" in type(estimator).__name__:
+        return {"check_methods_sample_order_invariance":
+                "the check sets n_clusters=2 on a one-task problem; mtstats "
+                "raises a ValueError rather than fit more clusters than tasks"}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS + VARIANTS,
+                         expected_failed_checks=_expected_failures)
 def test_sklearn_contract(estimator, check):
     check(estimator)
 

@@ -6,6 +6,8 @@ from .baselines import (
     PooledClassifier,
     PooledRegressor,
 )
+from .clustered import ClusteredClassifier, ClusteredRegressor
+from .shared_private import SharedPrivateClassifier, SharedPrivateRegressor
 from .structured import (
     GroupLassoClassifier,
     GroupLassoRegressor,
@@ -14,12 +16,16 @@ from .structured import (
 )
 
 __all__ = [
+    "ClusteredClassifier",
+    "ClusteredRegressor",
     "GroupLassoClassifier",
     "GroupLassoRegressor",
     "IndependentClassifier",
     "IndependentRegressor",
     "PooledClassifier",
     "PooledRegressor",
+    "SharedPrivateClassifier",
+    "SharedPrivateRegressor",
     "TraceNormClassifier",
     "TraceNormRegressor",
 ]

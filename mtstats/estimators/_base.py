@@ -105,10 +105,7 @@ class MultitaskLinearModel(BaseEstimator):
         """
         data, tasks, classes, y_is_1d, design, y_xp, s, offsets = self._problem(X, y)
         W0, b0 = self._warm_start_point(tasks, design, offsets, data.X.dtype)
-        result = solve(
-            self._make_loss(), self._make_penalty(), design, y_xp, s, W0, b0,
-            fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter,
-        )
+        result = self._solve(self._make_loss(), design, y_xp, s, W0, b0)
         W = to_numpy(result.W)
         if self._pooled:
             W = np.repeat(W, data.n_tasks, axis=1)
@@ -124,7 +121,25 @@ class MultitaskLinearModel(BaseEstimator):
         self._y_is_1d = y_is_1d
         if classes is not None:
             self.classes_ = classes
+        self._store_structure(result)
         return self
+
+    def _solve(self, loss, design, y, s, W0, b0):
+        """One FISTA solve with this estimator's penalty (hook for subclasses)."""
+        return solve(loss, self._make_penalty(), design, y, s, W0, b0,
+                     fit_intercept=self.fit_intercept, tol=self.tol,
+                     max_iter=self.max_iter)
+
+    def _store_structure(self, result):
+        """Set structure-specific fitted attributes (hook for subclasses)."""
+
+    def _predicts_unseen_tasks(self):
+        """Whether tasks not seen in fit get a prediction (hook).
+
+        Subclasses returning True define ``_unseen_task_model()`` giving the
+        ``(coef, intercept)`` used for such tasks.
+        """
+        return False
 
     def alpha_max(self, X, y):
         """Smallest ``alpha`` at which every coefficient is zero.
@@ -147,11 +162,16 @@ class MultitaskLinearModel(BaseEstimator):
             eta = X_num @ self.coef_.T + self.intercept_
             return eta[:, 0] if self._y_is_1d else eta
         features, task_values = split_task_column(X, task_column)
-        _, index = encode_tasks(task_values, known_tasks=self.tasks_)
+        _, index = encode_tasks(task_values, known_tasks=self.tasks_,
+                                allow_unknown=self._predicts_unseen_tasks())
         X_num = validate_data(self, features, dtype=[np.float64, np.float32],
                               reset=False)
-        return np.einsum("ij,ij->i", X_num, self.coef_[index]) + \
-            self.intercept_[index]
+        coef, intercept = self.coef_, self.intercept_
+        if np.any(index < 0):  # index -1 selects the appended shared model
+            shared_coef, shared_intercept = self._unseen_task_model()
+            coef = np.vstack([coef, shared_coef[None, :]])
+            intercept = np.append(intercept, shared_intercept)
+        return np.einsum("ij,ij->i", X_num, coef[index]) + intercept[index]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
