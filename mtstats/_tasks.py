@@ -258,13 +258,12 @@ def _validate_wide(estimator, X, y, classifier, dtype):
         tasks = np.arange(Y.shape[1])
     classes = None
     if classifier:
-        check_classification_targets(y_arr if y_is_1d else Y)
-        if Y.dtype.kind in "fc":
-            observed = ~np.isnan(Y) if not y_is_1d else np.ones(Y.shape, bool)
-            if y_is_1d and np.isnan(Y).any():
-                raise ValueError("Input y contains NaN.")
-        else:
+        if y_is_1d or Y.dtype.kind not in "fc":
+            check_classification_targets(y_arr)  # NaN here is an error
             observed = np.ones(Y.shape, dtype=bool)
+        else:  # NaN marks an unobserved label; check the observed ones
+            observed = ~np.isnan(Y)
+            check_classification_targets(Y[observed])
         classes, Y01 = _encode_classes(Y[observed])
         Y_num = np.zeros(Y.shape)
         Y_num[observed] = Y01

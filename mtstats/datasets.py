@@ -38,7 +38,8 @@ def _coefficients(structure, n_features, n_tasks, rank, n_informative, n_cluster
         truth["clusters"] = labels
     elif structure == "shared_subspace":
         basis, _ = np.linalg.qr(rng.standard_normal((n_features, rank)))
-        shared = rng.standard_normal((rank, n_tasks))
+        # coordinates scaled so that coefficients have entries of order one
+        shared = rng.standard_normal((rank, n_tasks)) * np.sqrt(n_features / rank)
         # private parts orthogonal to the subspace in feature space and to the
         # shared coordinates in task space: span(basis) is then exactly the
         # top-`rank` left singular subspace of W
