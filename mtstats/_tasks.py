@@ -17,7 +17,7 @@ operators the solver uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
@@ -316,3 +316,27 @@ def task_weights(spec, n_samples_per_task):
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError("task_weight must be finite and non-negative.")
     return weights
+
+
+def center_targets(data):
+    """Subtract every task's mean observed target (regression with intercepts).
+
+    An exact reparametrisation of the intercepts (``b_t`` becomes ``b_t -
+    mean_t``) that keeps large target offsets from costing precision in the
+    solver and in its duality gap.
+
+    Returns
+    -------
+    data : TaskData
+        With centred targets (unobserved entries stay 0).
+    means : ndarray of shape (n_tasks,)
+        The subtracted means, to add back to the intercepts.
+    """
+    if data.layout == "wide":
+        means = (data.y * data.observed).sum(axis=0) / data.n_samples_per_task
+        y = (data.y - means) * data.observed
+    else:
+        means = np.bincount(data.task_index, weights=data.y,
+                            minlength=data.n_tasks) / data.n_samples_per_task
+        y = data.y - means[data.task_index]
+    return replace(data, y=y.astype(data.y.dtype)), means

@@ -84,6 +84,7 @@ class LogisticLoss:
 
     name = "logistic"
     curvature_bound = 0.25
+    newton_step_limit = 4.0  # log-odds units per intercept Newton step
 
     def value(self, eta, y, s):
         """Weighted sum of losses, computed stably with ``logaddexp``."""

@@ -183,3 +183,35 @@ def test_cuda_fit_matches_cpu_fit(estimator, layout):
     assert isinstance(gpu.coef_, np.ndarray)
     np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-6)
     np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_large_target_offsets_keep_exact_intercepts(layout, rng):
+    """Regression test: intercepts far from zero (scores around 1000) were
+    reported as converged at a wrong value."""
+    from sklearn.linear_model import Ridge
+
+    X = 10 * rng.standard_normal((90, 3))
+    Y = X @ rng.standard_normal((3, 3)) + rng.standard_normal((90, 3)) + 1000
+    if layout == "wide":
+        est = mtstats.IndependentRegressor(alpha=0.1, tol=1e-10).fit(X, Y)
+        blocks = [(X, Y[:, t]) for t in range(3)]
+    else:
+        tasks = np.arange(90) % 3
+        y = Y[np.arange(90), tasks]
+        est = mtstats.IndependentRegressor(alpha=0.1, tol=1e-10, task_column=-1)
+        est.fit(np.column_stack([X, tasks]), y)
+        blocks = [(X[tasks == t], y[tasks == t]) for t in range(3)]
+    assert est.converged_ and est.dual_gap_ >= -1e-12
+    for t, (X_t, y_t) in enumerate(blocks):
+        ridge = Ridge(alpha=0.1 * len(y_t)).fit(X_t, y_t)
+        assert est.intercept_[t] == pytest.approx(ridge.intercept_, abs=1e-6)
+        np.testing.assert_allclose(est.coef_[t], ridge.coef_, atol=1e-8)
+
+
+def test_alpha_max_of_a_ridge_model_is_refused_clearly(rng):
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    with pytest.raises(ValueError, match=r"IndependentRegressor\(\) has no alpha_max"):
+        mtstats.IndependentRegressor().alpha_max(X, Y)
+    alpha = mtstats.GroupLassoRegressor().alpha_max(X, Y)
+    assert np.all(mtstats.GroupLassoRegressor(alpha=alpha).fit(X, Y).coef_ == 0)

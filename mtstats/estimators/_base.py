@@ -18,7 +18,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._backend import namespace_for_device, to_namespace, to_numpy
 from .._designs import build_design
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from .._tasks import encode_tasks, split_task_column, validate_fit_input
+from .._tasks import (
+    center_targets,
+    encode_tasks,
+    split_task_column,
+    validate_fit_input,
+)
 from ..losses import LogisticLoss, SquaredLoss
 from ..solvers import alpha_max, solve
 
@@ -35,8 +40,12 @@ COMMON_CONSTRAINTS = {
 
 COMMON_PARAMETERS_DOC = """task_column : str, int or None, default=None
         Long layout: the column of ``X`` (DataFrame name or integer position)
-        naming each row's task; ``y`` is then 1-D. ``None``: wide layout, ``y``
-        of shape (n_samples, n_tasks) with NaN marking unobserved labels.
+        naming each row's task; ``y`` is then 1-D, and ``score`` pools all
+        rows (score each task's rows for per-task figures). Every task must
+        be seen in ``fit``: cross-validate with
+        :class:`mtstats.model_selection.TaskStratifiedKFold`. ``None``: wide
+        layout, ``y`` of shape (n_samples, n_tasks) with NaN marking
+        unobserved labels.
     task_weight : None, "n_samples" or array of shape (n_tasks,), default=None
         Weight of each task's mean loss. ``None`` weighs tasks equally;
         ``"n_samples"`` turns mean losses into summed losses (MALSAR/RMTL).
@@ -71,10 +80,13 @@ class MultitaskLinearModel(BaseEstimator):
             self, X, y, classifier=self._is_classifier()
         )
         xp = namespace_for_device(self.device)
+        y_means = np.zeros(data.n_tasks)
+        if self.fit_intercept and not self._is_classifier():
+            data, y_means = center_targets(data)
         design, y_xp, s, offsets = build_design(
             data, xp, self.task_weight, self._pooled, center=self.fit_intercept
         )
-        return data, tasks, classes, y_is_1d, design, y_xp, s, offsets
+        return data, tasks, classes, y_is_1d, design, y_xp, s, (offsets, y_means)
 
     def _warm_start_point(self, tasks, design, offsets, dtype):
         """Previous solution in the solver's (centred) parametrisation."""
@@ -83,7 +95,8 @@ class MultitaskLinearModel(BaseEstimator):
         if list(self.tasks_) != list(tasks) or self.coef_.shape[1] != design.n_features:
             return None, None
         W0 = self.coef_[:1].T if self._pooled else self.coef_.T
-        b0 = self.intercept_ + np.sum(offsets * self.coef_, axis=1)
+        x_offsets, y_means = offsets
+        b0 = self.intercept_ - y_means + np.sum(x_offsets * self.coef_, axis=1)
         xp = design.xp
         return to_namespace(xp, W0, dtype), to_namespace(xp, b0, dtype)
 
@@ -110,7 +123,9 @@ class MultitaskLinearModel(BaseEstimator):
         if self._pooled:
             W = np.repeat(W, data.n_tasks, axis=1)
         self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = to_numpy(result.b) - np.sum(offsets * self.coef_, axis=1)
+        x_offsets, y_means = offsets
+        self.intercept_ = (to_numpy(result.b) + y_means
+                           - np.sum(x_offsets * self.coef_, axis=1)).astype(W.dtype)
         self.tasks_ = tasks
         self.n_samples_per_task_ = data.n_samples_per_task
         self.n_iter_ = result.n_iter
@@ -148,8 +163,12 @@ class MultitaskLinearModel(BaseEstimator):
         model on ``(X, y)`` with this estimator's settings; useful to build an
         ``alpha`` grid, e.g. ``alpha_max * np.geomspace(1, 1e-3, 20)``.
         """
+        penalty = self._make_penalty()
+        if penalty.dual_norm(np.zeros((1, 1))) is None:
+            raise ValueError(f"{self!r} has no alpha_max: its penalty is not a norm, "
+                             "so no finite alpha sets every coefficient to zero.")
         _, _, _, _, design, y_xp, s, _ = self._problem(X, y)
-        return alpha_max(self._make_loss(), self._make_penalty(), design, y_xp, s,
+        return alpha_max(self._make_loss(), penalty, design, y_xp, s,
                          self.fit_intercept)
 
     def _decision(self, X):

@@ -34,7 +34,7 @@ _FITTED_DOC = """Attributes
         Whether the relative gap fell below ``tol``.
     n_features_in_ : int
         Number of features (the task column is not counted).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` is a DataFrame."""
 
 

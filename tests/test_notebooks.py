@@ -1,0 +1,53 @@
+"""Every notebook in notebooks/ runs from top to bottom without an error."""
+
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+KERNEL = "python3"
+
+
+@pytest.fixture(scope="session")
+def kernel_name(tmp_path_factory):
+    """A ``python3`` kernel spec, installed into a temporary prefix if missing.
+
+    The temporary spec runs the interpreter running pytest (which has mtstats
+    installed) and is found through ``JUPYTER_PATH``; nothing is written to the
+    user's Jupyter directories.
+    """
+    from jupyter_client.kernelspec import find_kernel_specs
+
+    if KERNEL in find_kernel_specs():
+        yield KERNEL
+        return
+    from ipykernel.kernelspec import install
+
+    prefix = tmp_path_factory.mktemp("jupyter")
+    install(prefix=str(prefix), kernel_name=KERNEL)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+        assert KERNEL in find_kernel_specs()
+        yield KERNEL
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs(path, kernel_name, monkeypatch):
+    # The kernel inherits this environment: plots render off-screen.
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        kernel_name=kernel_name,
+        timeout=300,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    client.execute()  # raises CellExecutionError if any cell raises
+    errors = [out for cell in nb.cells if cell.cell_type == "code"
+              for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert not errors
