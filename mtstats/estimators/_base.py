@@ -159,6 +159,10 @@ class MultitaskLinearModel(BaseEstimator):
     def alpha_max(self, X, y):
         """Smallest ``alpha`` at which every coefficient is zero.
 
+        For ``alpha > alpha_max`` the fitted coefficients are exactly zero; at
+        ``alpha_max`` itself ``W = 0`` is optimal but rounding may leave
+        entries of order 1e-16.
+
         Computed from the dual norm of the loss gradient of the intercept-only
         model on ``(X, y)`` with this estimator's settings; useful to build an
         ``alpha`` grid, e.g. ``alpha_max * np.geomspace(1, 1e-3, 20)``.

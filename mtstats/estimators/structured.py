@@ -27,7 +27,8 @@ _FITTED_DOC = """Attributes
     n_iter_ : int
         FISTA iterations run.
     dual_gap_ : float
-        Final (absolute) duality gap.
+        Final (absolute) duality gap; at the level of rounding error
+        (about 1e-15 times the objective) it can come out slightly negative.
     objective_ : float
         Final objective value.
     converged_ : bool
