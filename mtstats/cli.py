@@ -1,115 +1,32 @@
-"""The ``mtstats`` command line.
-
-``mtstats demo`` generates multitask data with a known structure, tunes and
-fits the multitask estimators and the independent and pooled baselines on a
-training split, and prints every task's held-out R^2 side by side.
-"""
+"""The ``mtstats`` command line: ``mtstats demo`` and ``mtstats report``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-import numpy as np
-from sklearn.metrics import r2_score
-from sklearn.model_selection import GridSearchCV, KFold, train_test_split
-
-from . import (
-    GroupLassoRegressor,
-    IndependentRegressor,
-    PooledRegressor,
-    TraceNormRegressor,
-)
-from .datasets import STRUCTURES, make_multitask_regression
-
-MODELS = {
-    "trace-norm": TraceNormRegressor,
-    "group-lasso": GroupLassoRegressor,
-    "independent": IndependentRegressor,
-    "pooled": PooledRegressor,
-}
-
-
-def _alpha_grid(model, X, y, n_alphas=10):
-    """Geometric grid below ``alpha_max`` (norm penalties) or a wide ridge grid."""
-    if getattr(model, "penalty", None) == "l2":
-        return np.geomspace(100.0, 1e-4, n_alphas + 3)
-    return model.alpha_max(X, y) * np.geomspace(1.0, 1e-3, n_alphas)
-
-
-def _tuned(model_cls, X, y, seed):
-    model = model_cls(task_column=-1)
-    search = GridSearchCV(model, {"alpha": _alpha_grid(model, X, y)},
-                          cv=KFold(3, shuffle=True, random_state=seed),
-                          scoring="neg_mean_squared_error")
-    return search.fit(X, y).best_estimator_
-
-
-def per_task_scores(models, X_test, y_test):
-    """Held-out R^2 of every model on every task (rows: tasks)."""
-    task_index = X_test[:, -1].astype(int)
-    rows = []
-    for t in np.unique(task_index):
-        rows_t = task_index == t
-        rows.append([r2_score(y_test[rows_t], m.predict(X_test[rows_t]))
-                     for m in models.values()])
-    return np.unique(task_index), np.array(rows)
-
-
-def format_table(tasks, names, scores, n_test):
-    """Plain-text table of per-task scores with a mean row."""
-    header = f"{'task':>8} {'n_test':>6} " + " ".join(f"{n:>12}" for n in names)
-    lines = [header, "-" * len(header)]
-    for t, row, n in zip(tasks, scores, n_test, strict=True):
-        lines.append(f"{t:>8} {n:>6} " + " ".join(f"{v:>12.3f}" for v in row))
-    lines.append("-" * len(header))
-    lines.append(f"{'mean':>8} {int(np.sum(n_test)):>6} "
-                 + " ".join(f"{v:>12.3f}" for v in scores.mean(axis=0)))
-    return "\n".join(lines)
-
-
-def demo(args):
-    """Run the demo job and print the per-task comparison."""
-    X, y, truth = make_multitask_regression(
-        n_tasks=args.n_tasks, n_features=args.n_features, n_samples=(20, 60),
-        structure=args.structure, noise=args.noise, random_state=args.seed)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=X[:, -1], random_state=args.seed)
-    models = {name: _tuned(cls, X_train, y_train, args.seed)
-              for name, cls in MODELS.items()}
-    tasks, scores = per_task_scores(models, X_test, y_test)
-    n_test = np.bincount(X_test[:, -1].astype(int))
-    print(f"mtstats demo: {args.n_tasks} tasks, {args.n_features} features, "
-          f"structure={args.structure!r}, noise={args.noise}, seed={args.seed}")
-    print("alpha chosen by 3-fold CV: " + ", ".join(
-        f"{n}={m.alpha:.3g}" for n, m in models.items()))
-    print("\nHeld-out R^2 per task (30% of each task's rows):")
-    print(format_table([truth.tasks[t] for t in tasks], list(models), scores,
-                       n_test))
-    return 0
+from ._cli_demo import add_demo_parser
+from ._cli_report import add_report_parser
 
 
 def build_parser():
     """Argument parser of the ``mtstats`` command."""
-    parser = argparse.ArgumentParser(prog="mtstats", description=__doc__.split(
-        "\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="mtstats", description="Statistical multitask learning.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("demo", help="fit all estimators on generated data "
-                              "and print per-task held-out R^2 against the "
-                              "baselines")
-    run.add_argument("--n-tasks", type=int, default=12)
-    run.add_argument("--n-features", type=int, default=30)
-    run.add_argument("--structure", choices=STRUCTURES, default="low_rank")
-    run.add_argument("--noise", type=float, default=2.0)
-    run.add_argument("--seed", type=int, default=0)
-    run.set_defaults(func=demo)
+    add_demo_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
 def main(argv=None):
     """Entry point of the ``mtstats`` console script."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"mtstats {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
