@@ -83,7 +83,7 @@ def _tuned(estimator, X, y, folds, seed):
         grid = np.geomspace(10.0, 1e-4, 11)
     cv = TaskStratifiedKFold(folds, task_column=estimator.task_column,
                              random_state=seed)
-    search = GridSearchCV(estimator, {"alpha": list(grid)}, cv=cv)
+    search = GridSearchCV(estimator, {"alpha": [float(a) for a in grid]}, cv=cv)
     return search.fit(X, y).best_estimator_
 
 
@@ -112,7 +112,8 @@ def report(args):
     cv = RepeatedTaskStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats,
                                      task_column=args.task, random_state=args.seed)
     result = task_report(
-        tuned.pop("mtl"), X, y, baselines=tuned, cv=cv, random_state=args.seed,
+        tuned.pop("mtl"), X, y, baselines=tuned, cv=cv, n_splits=args.splits,
+        random_state=args.seed,
         n_jobs=args.n_jobs, verbose=args.verbose,
         notes=([f"Tasks left out for having fewer than {2 * args.folds} rows: "
                 f"{dropped}."] if dropped else []))
@@ -140,6 +141,8 @@ def add_report_parser(commands):
                      "(default: tuned by task-stratified CV)")
     run.add_argument("--folds", type=int, default=5)
     run.add_argument("--repeats", type=int, default=4)
+    run.add_argument("--splits", type=int, default=20,
+                     help="sample splits of the coefficient tests")
     run.add_argument("--drop-small-tasks", action="store_true")
     run.add_argument("--out", default="report.html")
     run.add_argument("--seed", type=int, default=0)

@@ -71,6 +71,9 @@ class Summary:
     def __str__(self):
         return self.as_text()
 
+    def __repr__(self):
+        return self.as_text()
+
     def _repr_html_(self):
         return self.as_html()
 
