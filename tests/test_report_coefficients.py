@@ -24,7 +24,7 @@ from mtstats import (
     TraceNormRegressor,
 )
 from mtstats.datasets import make_multitask_classification, make_multitask_regression
-from mtstats.report._multisplit import aggregate_confint, aggregate_pvalues
+from mtstats.report._aggregation import aggregate_confint, aggregate_pvalues
 from mtstats.report.coefficients import (
     COLUMNS,
     CoefficientResult,

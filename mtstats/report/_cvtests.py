@@ -1,119 +1,27 @@
-"""Splits and statistics behind :func:`mtstats.report.compare_to_baselines`.
+"""Scores and statistics behind :func:`mtstats.report.compare_to_baselines`.
 
-Resampling splits (built, checked, and their n_test/n_train ratio), per-task
-scores, the Nadeau-Bengio corrected resampled t-test, a bootstrap
-alternative, the adjustment across tasks and the across-task summary. All
-functions work on plain NumPy arrays; the CV loop and the result object live
-in :mod:`mtstats.report.comparison`.
+Per-task scores on the resampling splits (built in
+:mod:`mtstats.report._folds`), the Nadeau-Bengio corrected resampled t-test,
+a bootstrap alternative, the adjustment across tasks and the across-task
+summary. All functions work on plain NumPy arrays; the CV loop lives in
+:mod:`mtstats.report.comparison`, the result object in
+:mod:`mtstats.report._comparison_result`.
 """
 
 from __future__ import annotations
-
-from numbers import Integral
 
 import numpy as np
 from scipy import stats
 from sklearn.base import clone
 from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests
-
-from .._tasks import encode_tasks, split_task_column
 
 REGRESSION_METRICS = ("mse", "r2")
 CLASSIFICATION_METRICS = ("log_loss", "brier", "auc")
 HIGHER_IS_BETTER = {"mse": False, "r2": True, "log_loss": False, "brier": False,
                     "auc": True}
 ADJUST_METHODS = ("holm", "fdr_bh", "fdr_by")
-
-
-def layout(X, y, task_column, classifier, cv):
-    """``(tasks, Y, membership, strata)`` of either layout.
-
-    ``Y`` is 2-D (one column in the long layout), ``membership[i, t]`` says
-    row ``i`` is an observation of task ``t``, ``strata`` are the labels the
-    splits stratify on: task (x class for classifiers with at least K rows in
-    every task-class cell) in the long layout, none in the wide one.
-    """
-    Y = np.asarray(y)
-    if task_column is None:
-        Y = np.asarray(y, dtype=float).reshape(len(Y), -1)
-        tasks = list(y.columns) if hasattr(y, "columns") else list(range(Y.shape[1]))
-        return tasks, Y, np.isfinite(Y), None
-    if Y.ndim != 1:
-        raise ValueError("In the long layout (task_column set) y must be 1-D.")
-    tasks, task_index = encode_tasks(split_task_column(X, task_column)[1])
-    strata = task_index
-    if classifier:
-        both = task_index * 2 + (Y == np.unique(Y)[-1])
-        n_folds = 10 if cv is None else cv if isinstance(cv, Integral) else (
-            getattr(cv, "n_splits", None) or getattr(cv, "cvargs", {}).get("n_splits"))
-        if n_folds and np.bincount(both, minlength=2 * len(tasks)).min() >= n_folds:
-            strata = both
-    membership = task_index[:, None] == np.arange(len(tasks))
-    return list(tasks), Y.reshape(-1, 1), membership, strata
-
-
-def make_splits(cv, X, strata, n_rows, random_state):
-    """``[(train, test)]`` index arrays; ``strata=None`` means unstratified."""
-    if cv is None or isinstance(cv, Integral):
-        n_splits, n_repeats = (10, 10) if cv is None else (int(cv), 1)
-        kind = RepeatedKFold if strata is None else RepeatedStratifiedKFold
-        splitter = kind(n_splits=n_splits, n_repeats=n_repeats,
-                        random_state=random_state)
-        splits = splitter.split(np.zeros((n_rows, 1)), strata)
-    else:
-        splits = cv.split(X, strata) if hasattr(cv, "split") else cv
-    out = []
-    for train, test in splits:
-        train, test = np.asarray(train), np.asarray(test)
-        out.append(tuple(np.flatnonzero(a) if a.dtype == bool else a.astype(int)
-                         for a in (train, test)))
-    if len(out) < 2:
-        raise ValueError(f"cv gave {len(out)} split(s); the resampled tests need "
-                         "at least 2 (10x10 repeated K-fold by default).")
-    return out
-
-
-def check_splits(splits, membership, tasks):
-    """Rows per task in every train and test part, shape (J, T) each.
-
-    ``membership[i, t]``: row ``i`` is an observation of task ``t``. Every
-    task needs 2 training rows and 1 test row in every split.
-    """
-    n_train = np.array([membership[train].sum(axis=0) for train, _ in splits])
-    n_test = np.array([membership[test].sum(axis=0) for _, test in splits])
-    for j in range(len(splits)):
-        missing = [tasks[t] for t in np.flatnonzero((n_test[j] < 1)
-                                                     | (n_train[j] < 2))]
-        if missing:
-            raise ValueError(
-                f"cv split {j} leaves task(s) {missing[:10]} out of its test fold "
-                "(or with fewer than 2 training rows). Every fold must hold every "
-                "task: use mtstats.model_selection.RepeatedTaskStratifiedKFold, "
-                "fewer folds, or drop tasks with too few rows.")
-    return n_train, n_test
-
-
-def fold_design(splits, n_rows, n_train, n_test):
-    """``(label, ratio)``: r x K-fold name and n_test/n_train per task.
-
-    When consecutive blocks of K test sets partition the rows (repeated
-    K-fold) the ratio is 1/(K-1) (Bouckaert & Frank 2004); otherwise it is
-    the mean of the actual per-task ratios over the splits.
-    """
-    J, covered, K = len(splits), 0, None
-    for k, (_, test) in enumerate(splits):
-        covered += len(test)
-        if covered >= n_rows:
-            K = k + 1
-            break
-    if K is not None and K > 1 and J % K == 0 and all(
-            np.array_equal(np.sort(np.concatenate([t for _, t in splits[s:s + K]])),
-                           np.arange(n_rows)) for s in range(0, J, K)):
-        return f"{J // K}x{K}", np.full(n_train.shape[1], 1 / (K - 1))
-    return f"J{J}", np.mean(n_test / n_train, axis=0)
 
 
 def take(data, index):

@@ -11,7 +11,6 @@ inference on half B, aggregated over many random splits. Without selection
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from functools import partial
 from numbers import Integral, Real
 
@@ -25,104 +24,20 @@ from ..estimators.baselines import _BaselineModel
 from ..estimators.clustered import _ClusteredModel
 from ..estimators.shared_private import _SharedPrivateModel
 from ..estimators.structured import _GroupLassoModel, _TraceNormModel
-from ._multisplit import Blocks, aggregate_confint, aggregate_pvalues, run_split
+from ._aggregation import aggregate_confint, aggregate_pvalues
+from ._coefficient_result import GROUP_ROW, CoefficientResult
+from ._multisplit import Blocks, run_split
 from ._multisplit import describe as _describe
 from ._parallel import parallel_map
-from ._results import ReportResult, Summary
 
 METHODS = ("auto", "multisplit", "subspace_split", "cluster_split", "task_refit")
 ESTIMANDS = {"multisplit": "coef", "task_refit": "coef",
              "subspace_split": "projection_on_span(U_r)",
              "cluster_split": "cluster_coef"}
-GROUP_ROW = "__all__"
 COLUMNS = ["task", "term", "estimate", "estimate_inference", "std_error",
            "statistic", "df", "p_value", "p_adj", "adj_method", "p_fwer",
            "conf_low", "conf_high", "conf_level", "method", "estimand", "selected",
            "selection_freq", "n_splits", "testable"]
-
-
-@dataclass(frozen=True, repr=False)
-class CoefficientResult(ReportResult):
-    """Per-(task, term) tests of a penalised multitask fit.
-
-    Attributes
-    ----------
-    table : DataFrame
-        ``tidy_coefficients``: one row per (task, term), plus one row per
-        term with ``task == "__all__"`` (group test across tasks). Columns
-        ``COLUMNS`` (see :func:`coefficient_tests`).
-    notes : tuple of str
-        Method, estimand, assumptions, interval rule, multiplicity.
-    method : str
-        The method used (``"auto"`` resolved).
-    conf_level : float
-    split_pvalues : ndarray of shape (n_splits, n_tasks, n_features) or None
-        Unadjusted per-split p-values (1 where a coefficient was not tested),
-        the input of the aggregation.
-    """
-
-    method: str = "multisplit"
-    conf_level: float = 0.95
-    split_pvalues: np.ndarray | None = None
-    title = "Coefficient tests"
-
-    def _tasks(self):
-        return self.table[self.table["task"] != GROUP_ROW]
-
-    def summary(self):
-        """Per task a block of terms (estimates, errors, CIs, p), then group tests."""
-        shown = ["term", "estimate", "estimate_inference", "std_error", "conf_low",
-                 "conf_high", "p_value", "p_adj", "p_fwer", "selection_freq"]
-        shown = [c for c in shown if self.table[c].notna().any()]
-        tables = [(f"Task {task}", rows[shown])
-                  for task, rows in self._tasks().groupby("task", sort=False)]
-        group = self.table[self.table["task"] == GROUP_ROW]
-        group = group[[c for c in ["term", "statistic", "df", "p_value", "p_adj"]
-                       if group[c].notna().any() or c == "term"]]
-        tables.append(("All tasks: H0 coefficient zero in every task (chi2)", group))
-        return Summary(f"{self.title} ({self.method}, "
-                       f"{self.conf_level:.0%} intervals)", tables, self.notes)
-
-    def plot(self, ax=None):
-        """Heatmap of the penalised estimates, tasks x terms, centred at 0.
-
-        Cells with ``p_adj < 1 - conf_level`` are marked with a dot.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, optional
-            Drawn on a new figure when None.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-        """
-        import matplotlib.pyplot as plt
-        from matplotlib.colors import CenteredNorm
-
-        rows = self._tasks()
-        tasks = list(dict.fromkeys(rows["task"]))
-        terms = list(dict.fromkeys(rows["term"]))
-        W = rows["estimate"].to_numpy(float).reshape(len(tasks), len(terms))
-        hit = (rows["p_adj"].to_numpy(float) < 1 - self.conf_level).reshape(W.shape)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1 + 0.5 * len(terms), 1 + 0.4 * len(tasks)))
-        image = ax.imshow(W, cmap="RdBu_r", norm=CenteredNorm(), aspect="auto")
-        ax.figure.colorbar(image, ax=ax, label="estimate (penalised fit)")
-        where = np.nonzero(hit)
-        ax.scatter(where[1], where[0], s=12, c="k", marker="o",
-                   label=f"p_adj < {1 - self.conf_level:.2g}")
-        ax.set_xticks(range(len(terms)), terms, rotation=90)
-        ax.set_yticks(range(len(tasks)), tasks)
-        ax.set_xlabel("term")
-        ax.set_ylabel("task")
-        ax.set_title(f"Coefficients; dots: significant ({self.method})")
-        return ax
-
-    def figures(self):
-        """The coefficient heatmap as ``[(caption, Figure)]``."""
-        return [("Coefficient heatmap (penalised fit; dots: p_adj below the level)",
-                 self.plot().figure)]
 
 
 def _default_method(estimator):
