@@ -6,9 +6,10 @@ Run from the repository root::
 
 (the two OpenBLAS variables slow NumPy's BLAS on the benchmark machine; should
 they still be set, the script re-executes itself without them before any
-timing). ``--quick`` runs tiny problems as a smoke test; ``--help`` lists the
-other options. The Markdown report goes to ``benchmarks/results/spine.md``
-and to standard output.
+timing). ``--quick`` runs tiny problems as a smoke test, ``--blas-threads 1``
+pins the BLAS pools to one thread (robust when other processes share the
+CPU); ``--help`` lists the other options. The Markdown report goes to
+``benchmarks/results/spine.md`` and to standard output.
 
 Problems. Shared design ``X`` (n x d), full targets ``Y`` (n x T), squared loss
 and per-task intercepts::
