@@ -17,7 +17,7 @@ from ._base import (
     MultitaskLinearModel,
     MultitaskRegressorMixin,
 )
-from .structured import _FITTED_DOC
+from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
 
 
 class _BaselineModel(MultitaskLinearModel):
@@ -114,9 +114,7 @@ _REG = dict(kind="linear regression", loss="squared", suffix="Regressor",
                       "rng.standard_normal((40, 2))")
 _CLF = dict(kind="logistic regression", loss="logistic", suffix="Classifier",
             params=_PENALTY_DOC.format(common=COMMON_PARAMETERS_DOC),
-            fitted=_FITTED_DOC + """
-    classes_ : ndarray of shape (2,)
-        The two class labels shared by all tasks.""",
+            fitted=_CLASSIFIER_FITTED_DOC,
             equivalent="scikit-learn's ``LogisticRegression(C=1 / (alpha * n_t))``"
                        " on the task",
             example_y="Y = (X @ rng.standard_normal((3, 2)) > 0).astype(int)")

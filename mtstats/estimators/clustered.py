@@ -17,7 +17,7 @@ from ._base import (
     MultitaskLinearModel,
     MultitaskRegressorMixin,
 )
-from .structured import _FITTED_DOC
+from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
 
 
 def cluster_tasks(similarity, n_clusters, random_state):
@@ -152,7 +152,5 @@ class ClusteredClassifier(MultitaskClassifierMixin, _ClusteredModel):
     __doc__ = _CLUSTERED_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
         malsar="Logistic_CMTL", suffix="Classifier", common=COMMON_PARAMETERS_DOC,
-        fitted=_FITTED_DOC + """
-    classes_ : ndarray of shape (2,)
-        The two class labels shared by all tasks.""",
+        fitted=_CLASSIFIER_FITTED_DOC,
         maker="make_multitask_classification")

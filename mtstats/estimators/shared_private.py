@@ -18,7 +18,7 @@ from ._base import (
     MultitaskLinearModel,
     MultitaskRegressorMixin,
 )
-from .structured import _FITTED_DOC
+from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
 
 
 def top_left_singular_vectors(W, n_components):
@@ -234,7 +234,5 @@ class SharedPrivateClassifier(MultitaskClassifierMixin, _SharedPrivateModel):
     __doc__ = _SHARED_PRIVATE_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
         malsar="Logistic_CASO", suffix="Classifier", common=COMMON_PARAMETERS_DOC,
-        fitted=_FITTED_DOC + """
-    classes_ : ndarray of shape (2,)
-        The two class labels shared by all tasks.""",
+        fitted=_CLASSIFIER_FITTED_DOC,
         maker="make_multitask_classification")

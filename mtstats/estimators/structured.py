@@ -38,6 +38,10 @@ _FITTED_DOC = """Attributes
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` is a DataFrame."""
 
+_CLASSIFIER_FITTED_DOC = _FITTED_DOC + """
+    classes_ : ndarray of shape (2,)
+        The two class labels shared by all tasks."""
+
 
 class _GroupLassoModel(MultitaskLinearModel):
     _parameter_constraints = {
@@ -126,9 +130,7 @@ class GroupLassoClassifier(MultitaskClassifierMixin, _GroupLassoModel):
     __doc__ = _GROUP_LASSO_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
         malsar="Logistic_L21", suffix="Classifier", common=COMMON_PARAMETERS_DOC,
-        fitted=_FITTED_DOC + """
-    classes_ : ndarray of shape (2,)
-        The two class labels shared by all tasks.""",
+        fitted=_CLASSIFIER_FITTED_DOC,
         example_y="Y = (X[:, :2] @ rng.standard_normal((2, 3)) > 0).astype(int)")
 
 
@@ -211,8 +213,6 @@ class TraceNormClassifier(MultitaskClassifierMixin, _TraceNormModel):
     __doc__ = _TRACE_NORM_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
         malsar="Logistic_Trace", suffix="Classifier", common=COMMON_PARAMETERS_DOC,
-        fitted=_FITTED_DOC + """
-    classes_ : ndarray of shape (2,)
-        The two class labels shared by all tasks.""",
+        fitted=_CLASSIFIER_FITTED_DOC,
         example_y="Y = (X @ np.outer(rng.standard_normal(5), [1.0, 0.5, -1.0]) > 0)"
                   ".astype(int)")
