@@ -314,7 +314,14 @@ def task_weights(spec, n_samples_per_task):
             f"{n_tasks} tasks."
         )
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("task_weight must be finite and non-negative.")
+        bad = weights[~(np.isfinite(weights) & (weights >= 0))]
+        raise ValueError(f"task_weight must be finite and non-negative; got "
+                         f"{bad[:5].tolist()}.")
+    if not weights.sum() > 0:
+        raise ValueError(
+            "task_weight is zero for every task, so the objective does not depend "
+            "on the data; give at least one task a positive weight."
+        )
     return weights
 
 

@@ -17,11 +17,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import namespace_for_device, to_namespace, to_numpy
 from .._designs import build_design
+from .._scaling import DataScale, rescale_data, unscale_result
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._tasks import (
     center_targets,
     encode_tasks,
     split_task_column,
+    task_weights,
     validate_fit_input,
 )
 from ..losses import LogisticLoss, SquaredLoss
@@ -80,25 +82,36 @@ class MultitaskLinearModel(BaseEstimator):
             self, X, y, classifier=self._is_classifier()
         )
         xp = namespace_for_device(self.device)
+        weights = task_weights(self.task_weight, data.n_samples_per_task)
+        data, weights, scale = rescale_data(data, not self._is_classifier(), weights)
         y_means = np.zeros(data.n_tasks)
         if self.fit_intercept and not self._is_classifier():
             data, y_means = center_targets(data)
         design, y_xp, s, offsets = build_design(
-            data, xp, self.task_weight, self._pooled, center=self.fit_intercept
+            data, xp, weights, self._pooled, center=self.fit_intercept
         )
-        return data, tasks, classes, y_is_1d, design, y_xp, s, (offsets, y_means)
+        return (data, tasks, classes, y_is_1d, design, y_xp, s,
+                (offsets, y_means, scale))
 
     def _warm_start_point(self, tasks, design, offsets, dtype):
-        """Previous solution in the solver's (centred) parametrisation."""
+        """Previous solution in the solver's (scaled, centred) parametrisation."""
         if not (self.warm_start and hasattr(self, "coef_")):
             return None, None
         if list(self.tasks_) != list(tasks) or self.coef_.shape[1] != design.n_features:
             return None, None
-        W0 = self.coef_[:1].T if self._pooled else self.coef_.T
-        x_offsets, y_means = offsets
-        b0 = self.intercept_ - y_means + np.sum(x_offsets * self.coef_, axis=1)
+        x_offsets, y_means, scale = offsets
+        coef = self.coef_ / scale.coef
+        W0 = coef[:1].T if self._pooled else coef.T
+        b0 = self.intercept_ / scale.y - y_means + np.sum(x_offsets * coef, axis=1)
         xp = design.xp
         return to_namespace(xp, W0, dtype), to_namespace(xp, b0, dtype)
+
+    def _solver_penalty(self, penalty):
+        """``penalty`` on the solver's variable of the rescaled problem."""
+        scale = getattr(self, "_data_scale", DataScale())
+        if scale == DataScale():
+            return penalty
+        return penalty.rescaled(1.0 / scale.objective, scale.coef)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -118,14 +131,19 @@ class MultitaskLinearModel(BaseEstimator):
         """
         data, tasks, classes, y_is_1d, design, y_xp, s, offsets = self._problem(X, y)
         W0, b0 = self._warm_start_point(tasks, design, offsets, data.X.dtype)
-        result = self._solve(self._make_loss(), design, y_xp, s, W0, b0)
-        W = to_numpy(result.W)
+        x_offsets, y_means, scale = offsets
+        self._data_scale = scale
+        try:
+            result = self._solve(self._make_loss(), design, y_xp, s, W0, b0)
+        finally:
+            del self._data_scale
+        V = to_numpy(result.W)
         if self._pooled:
-            W = np.repeat(W, data.n_tasks, axis=1)
-        self.coef_ = np.ascontiguousarray(W.T)
-        x_offsets, y_means = offsets
-        self.intercept_ = (to_numpy(result.b) + y_means
-                           - np.sum(x_offsets * self.coef_, axis=1)).astype(W.dtype)
+            V = np.repeat(V, data.n_tasks, axis=1)
+        b = to_numpy(result.b) + y_means - np.sum(x_offsets * V.T, axis=1)
+        result = unscale_result(result, scale, to_numpy)
+        self.coef_ = np.ascontiguousarray((V * scale.coef).T.astype(V.dtype))
+        self.intercept_ = (b * scale.y).astype(V.dtype)
         self.tasks_ = tasks
         self.n_samples_per_task_ = data.n_samples_per_task
         self.n_iter_ = result.n_iter
@@ -141,8 +159,8 @@ class MultitaskLinearModel(BaseEstimator):
 
     def _solve(self, loss, design, y, s, W0, b0):
         """One FISTA solve with this estimator's penalty (hook for subclasses)."""
-        return solve(loss, self._make_penalty(), design, y, s, W0, b0,
-                     fit_intercept=self.fit_intercept, tol=self.tol,
+        return solve(loss, self._solver_penalty(self._make_penalty()), design, y,
+                     s, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
                      max_iter=self.max_iter)
 
     def _store_structure(self, result):
@@ -171,9 +189,10 @@ class MultitaskLinearModel(BaseEstimator):
         if penalty.dual_norm(np.zeros((1, 1))) is None:
             raise ValueError(f"{self!r} has no alpha_max: its penalty is not a norm, "
                              "so no finite alpha sets every coefficient to zero.")
-        _, _, _, _, design, y_xp, s, _ = self._problem(X, y)
-        return alpha_max(self._make_loss(), penalty, design, y_xp, s,
-                         self.fit_intercept)
+        _, _, _, _, design, y_xp, s, (_, _, scale) = self._problem(X, y)
+        # in the rescaled problem alpha is divided by x * y * weight
+        return scale.x * scale.y * scale.weight * alpha_max(self._make_loss(), penalty, design,
+                                             y_xp, s, self.fit_intercept)
 
     def _decision(self, X):
         """Linear predictor: (n,) in the long layout or for 1-D y, else (n, T)."""

@@ -87,7 +87,8 @@ class _SharedPrivateModel(MultitaskLinearModel):
                       max_iter=self.max_iter)
         start = SubspaceRidge(self.alpha, self.beta,
                               xp.zeros((design.n_features, 0), dtype=y.dtype))
-        result = solve(loss, start, design, y, s, W0, b0, **kwargs)
+        result = solve(loss, self._solver_penalty(start), design, y, s, W0, b0,
+                       **kwargs)
         previous, n_outer = np.inf, 0
         while n_outer < self.max_outer_iter:
             n_outer += 1
@@ -95,7 +96,8 @@ class _SharedPrivateModel(MultitaskLinearModel):
             penalty = SubspaceRidge(self.alpha, self.beta,
                                     to_namespace(xp, basis, basis.dtype))
             penalty.basis = xp.astype(penalty.basis, y.dtype)
-            result = solve(loss, penalty, design, y, s, result.W, result.b, **kwargs)
+            result = solve(loss, self._solver_penalty(penalty), design, y, s,
+                           result.W, result.b, **kwargs)
             if previous - result.objective <= self.tol * result.null_objective:
                 break
             previous = result.objective

@@ -49,6 +49,14 @@ class NormPenalty:
         """Zero: ``V`` is assumed scaled into the dual ball."""
         return 0.0
 
+    def rescaled(self, weight, scale):
+        """This penalty in rescaled variables: ``V -> weight * g(scale * V)``.
+
+        Used to solve at any data scale (:mod:`mtstats._scaling`). A norm is
+        positively homogeneous, so only ``alpha`` changes.
+        """
+        return type(self)(self.alpha * (weight * scale))
+
     def __repr__(self):
         return f"{type(self).__name__}(alpha={self.alpha!r})"
 

@@ -98,6 +98,17 @@ class SharedMean:
         shared = xp.sum(z * z) / (4 * self.beta) if self.shared == "l2" else 0.0
         return shared + frobenius_sq(Z_V) / (4 * self.alpha)
 
+
+    def rescaled(self, weight, scale):
+        """This penalty in rescaled variables: ``V -> weight * g(scale * V)``.
+
+        Used to solve at any data scale (:mod:`mtstats._scaling`). The private
+        part is quadratic; the shared part quadratic or (``"l1"``) a norm.
+        """
+        quadratic = weight * scale * scale
+        shared = quadratic if self.shared == "l2" else weight * scale
+        return SharedMean(self.alpha * quadratic, self.beta * shared, self.shared)
+
     def __repr__(self):
         return (f"SharedMean(alpha={self.alpha!r}, beta={self.beta!r}, "
                 f"shared={self.shared!r})")
@@ -150,6 +161,16 @@ class SubspaceRidge:
         shared, private = self.split(Z)
         return frobenius_sq(shared) / (4 * self.beta) + \
             frobenius_sq(private) / (4 * (self.alpha + self.beta))
+
+
+    def rescaled(self, weight, scale):
+        """This penalty in rescaled variables: ``V -> weight * g(scale * V)``.
+
+        Used to solve at any data scale (:mod:`mtstats._scaling`). Both parts
+        are quadratic.
+        """
+        factor = weight * scale * scale
+        return SubspaceRidge(self.alpha * factor, self.beta * factor, self.basis)
 
     def __repr__(self):
         return f"SubspaceRidge(alpha={self.alpha!r}, beta={self.beta!r})"

@@ -94,6 +94,18 @@ class L21:
         excess = xp.clip(_row_norms(V, xp) - self.alpha * self.l1_ratio, 0.0, None)
         return xp.sum(excess * excess) / (2 * self.alpha * (1 - self.l1_ratio))
 
+
+    def rescaled(self, weight, scale):
+        """This penalty in rescaled variables: ``V -> weight * g(scale * V)``.
+
+        Used to solve at any data scale (:mod:`mtstats._scaling`). The norm
+        part scales with ``scale`` and the ridge part with ``scale**2``.
+        """
+        norm_part = self.alpha * self.l1_ratio * (weight * scale)
+        ridge_part = self.alpha * (1 - self.l1_ratio) * (weight * scale * scale)
+        alpha = norm_part + ridge_part
+        return L21(alpha, norm_part / alpha if alpha > 0 else self.l1_ratio)
+
     def __repr__(self):
         return f"L21(alpha={self.alpha!r}, l1_ratio={self.l1_ratio!r})"
 
@@ -123,6 +135,15 @@ class SquaredFrobenius:
     def conjugate(self, V):
         r""":math:`\lVert V\rVert_F^2 / (2\alpha)`."""
         return frobenius_sq(V) / (2 * self.alpha) if self.alpha > 0 else 0.0
+
+
+    def rescaled(self, weight, scale):
+        """This penalty in rescaled variables: ``V -> weight * g(scale * V)``.
+
+        Used to solve at any data scale (:mod:`mtstats._scaling`). Quadratic:
+        ``alpha`` scales with ``scale**2``.
+        """
+        return SquaredFrobenius(self.alpha * (weight * scale * scale))
 
     def __repr__(self):
         return f"SquaredFrobenius(alpha={self.alpha!r})"

@@ -187,6 +187,16 @@ class ClusterNorm:
         top = xp.sum(sigma[max(sigma.shape[0] - self.k, 0):] ** 2)
         return (self.eta * xp.sum(V * V) + top) / (4 * self.scale)
 
+
+    def rescaled(self, weight, scale):
+        """This penalty in rescaled variables: ``V -> weight * g(scale * V)``.
+
+        Used to solve at any data scale (:mod:`mtstats._scaling`). Homogeneous
+        of degree 2 in ``W``; ``eta`` is unchanged.
+        """
+        factor = weight * scale * scale
+        return ClusterNorm(self.alpha * factor, self.beta * factor, self.k)
+
     def __repr__(self):
         return (f"ClusterNorm(alpha={self.alpha!r}, beta={self.beta!r}, "
                 f"k={self.k!r})")

@@ -46,7 +46,30 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._designs import lipschitz_constant
 
-__all__ = ["SolveResult", "alpha_max", "duality_gap", "profile_intercepts", "solve"]
+__all__ = ["NumericalBreakdown", "SolveResult", "alpha_max", "duality_gap",
+           "profile_intercepts", "solve"]
+
+#: Most step halvings in one backtracking line search: 2**-200 of a step that
+#: satisfied the Lipschitz bound means the objective is not smooth there.
+MAX_HALVINGS = 200
+
+
+class NumericalBreakdown(ValueError, FloatingPointError):
+    """The solve met a non-finite step, objective or gradient.
+
+    Raised instead of looping or returning NaN coefficients. It derives from
+    ``ValueError`` (the input is the usual cause: degenerate weights, data at
+    an extreme scale) and from ``FloatingPointError``.
+    """
+
+
+def _check_finite(value, what, n_iter, step):
+    if not math.isfinite(value):
+        raise NumericalBreakdown(
+            f"FISTA stopped at iteration {n_iter}: the {what} is {value} (step "
+            f"{step:.3g}). Check the data for extreme values or scales, and the "
+            "task weights and alpha for degenerate values."
+        )
 
 
 @dataclass(frozen=True)
@@ -176,6 +199,7 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
     eps = float(xp.finfo(y.dtype).eps)
 
     step = 1.0 / (loss.curvature_bound * lipschitz_constant(design, s))
+    _check_finite(step, "initial step (1 / Lipschitz constant)", 0, step)
     eta_x = design.forward(W, b)
     Wz, bz, eta_z, W_prev, b_prev = W, b, eta_x, W, b
     momentum, history, gap, first_residual = 1.0, [], math.inf, None
@@ -183,7 +207,10 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
     for n_iter in range(1, max_iter + 1):
         f_z = float(loss.value(eta_z, y, s))
         G, g_b = design.adjoint(loss.gradient(eta_z, y, s))
-        while True:
+        _check_finite(f_z, "objective", n_iter, step)
+        _check_finite(float(xp.sum(G * G) + xp.sum(g_b * g_b)),
+                      "squared gradient norm", n_iter, step)
+        for _ in range(MAX_HALVINGS):
             W = penalty.prox(Wz - step * G, step)
             b = bz - step * g_b if fit_intercept else bz
             dW, db = W - Wz, b - bz
@@ -194,6 +221,12 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
             if f_new <= bound + 10 * eps * abs(f_z) or step < 1e-30:
                 break
             step *= 0.5
+        else:
+            raise NumericalBreakdown(
+                f"FISTA stopped at iteration {n_iter}: the line search found no "
+                f"sufficient decrease in {MAX_HALVINGS} step halvings (objective "
+                f"{f_z}). Check the data for extreme values or scales.")
+        _check_finite(f_new, "objective", n_iter, step)
         history.append(f_new + float(penalty.value(W)))
         residual = math.sqrt(sq) / step
         first_residual = residual if first_residual is None else first_residual
