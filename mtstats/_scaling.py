@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-
 #: Data whose largest entry lies within [1 / SAFE_RANGE, SAFE_RANGE] are solved
 #: as they are (rescaling is exact, but it changes the relative scale of the
 #: intercepts and so the solver's path); only data beyond are rescaled.
@@ -68,12 +67,12 @@ class DataScale:
 
 
 def rescale_data(data, scale_targets, weights):
-    """Divide ``X`` (and, for squared loss, ``y``) and the task weights by
-    powers of two.
+    """Divide ``X``, ``y`` (squared loss) and the task weights by powers of two.
 
     Parameters
     ----------
     data : TaskData
+        Validated data.
     scale_targets : bool
         Scale ``y`` too (squared loss); classification targets stay 0/1.
     weights : ndarray of shape (n_tasks,)
@@ -97,9 +96,9 @@ def rescale_data(data, scale_targets, weights):
     if not all(math.isfinite(f) and math.isfinite(1.0 / f) for f in factors
                if f != 0.0) or 0.0 in factors:
         raise ValueError(
-            f"The data are too far from unit scale for a floating-point fit: the largest "
-            f"feature is of order {scale.x:.3g} and the largest target of order "
-            f"{scale.y:.3g} (task weights of order {scale.weight:.3g}), so the "
+            "The data are too far from unit scale for a floating-point fit: the "
+            f"largest feature is of order {scale.x:.3g} and the largest target of "
+            f"order {scale.y:.3g} (task weights of order {scale.weight:.3g}), so the "
             "coefficients or the loss overflow. Rescale X and y (e.g. "
             "StandardScaler, or a change of units) before fitting."
         )

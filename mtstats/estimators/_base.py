@@ -191,8 +191,9 @@ class MultitaskLinearModel(BaseEstimator):
                              "so no finite alpha sets every coefficient to zero.")
         _, _, _, _, design, y_xp, s, (_, _, scale) = self._problem(X, y)
         # in the rescaled problem alpha is divided by x * y * weight
-        return scale.x * scale.y * scale.weight * alpha_max(self._make_loss(), penalty, design,
-                                             y_xp, s, self.fit_intercept)
+        factor = scale.x * scale.y * scale.weight
+        return factor * alpha_max(self._make_loss(), penalty, design, y_xp, s,
+                                  self.fit_intercept)
 
     def _decision(self, X):
         """Linear predictor: (n,) in the long layout or for 1-D y, else (n, T)."""
