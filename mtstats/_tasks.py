@@ -23,12 +23,18 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
+from ._labels import (
+    check_one_kind,
+    encode_classes,
+    encode_tasks,
+    label_repr,
+    observed_class_labels,
+)
+
+__all__ = ["TaskData", "center_targets", "encode_tasks", "split_task_column",
+           "task_weights", "validate_fit_input"]
+
 MIN_SAMPLES_PER_TASK = 2
-
-
-def _label(value):
-    """``repr`` of a task or class label without NumPy scalar decoration."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 @dataclass(frozen=True)
@@ -113,70 +119,14 @@ def split_task_column(X, task_column):
     return array[:, keep], np.asarray(array[:, position])
 
 
-def encode_tasks(task_values, known_tasks=None, allow_unknown=False):
-    """Map raw task labels to indices ``0..n_tasks-1``.
-
-    With ``known_tasks`` (prediction time) every label must be among them,
-    unless ``allow_unknown``, which gives unknown labels the index -1;
-    otherwise the sorted unique labels (first-appearance order when labels of
-    different types cannot be sorted) become the tasks. Integral numbers
-    (``3`` or ``3.0``) become integer task labels.
-    """
-    values = np.asarray(task_values, dtype=object)
-    if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
-        raise ValueError("The task column contains missing values (None/NaN).")
-    if known_tasks is None:
-        uniques = list(dict.fromkeys(values.tolist()))
-        try:
-            uniques = sorted(uniques)
-        except TypeError:
-            pass
-        known_tasks = np.empty(len(uniques), dtype=object)
-        known_tasks[:] = uniques
-        if all(isinstance(t, (int, float, np.number)) and not isinstance(t, bool)
-               and float(t).is_integer() for t in uniques):
-            known_tasks = known_tasks.astype(np.int64)
-    lookup = {task: i for i, task in enumerate(known_tasks.tolist())}
-    unknown = [v for v in dict.fromkeys(values.tolist()) if v not in lookup]
-    known_list = [t.item() if isinstance(t, np.generic) else t for t in known_tasks]
-    if unknown and not allow_unknown:
-        raise ValueError(
-            f"Unknown task(s) {unknown[:10]} at prediction time; the model was "
-            f"fitted on tasks {known_list[:20]}. In cross-validation, split with "
-            "mtstats.model_selection.TaskStratifiedKFold so that every fold "
-            "holds every task."
-        )
-    index = np.fromiter((lookup.get(v, -1) for v in values.tolist()),
-                        dtype=np.int64, count=values.shape[0])
-    return known_tasks, index
-
-
 def _check_task_sizes(counts, tasks):
     for t, count in enumerate(counts):
         if count < MIN_SAMPLES_PER_TASK:
             plural = "" if count == 1 else "s"
             raise ValueError(
-                f"Task {_label(tasks[t])} has {count} sample{plural} with an observed "
-                f"target; every task needs at least {MIN_SAMPLES_PER_TASK}."
+                f"Task {label_repr(tasks[t])} has {count} sample{plural} with an "
+                "observed target; every task needs at least {MIN_SAMPLES_PER_TASK}."
             )
-
-
-def _encode_classes(labels, classes=None):
-    """Encode binary labels as 0/1 against ``classes`` (found if None)."""
-    if classes is None:
-        classes = np.unique(labels)
-    if classes.shape[0] < 2:
-        raise ValueError(
-            f"Only one class ({_label(classes[0])}) is present in y; a binary "
-            "classifier needs two classes."
-        )
-    if classes.shape[0] > 2:
-        raise ValueError(
-            "Only binary classification is supported: mtstats classifiers "
-            f"model two classes shared by all tasks, and y has "
-            f"{classes.shape[0]} classes: {list(classes[:10])}."
-        )
-    return classes, (labels == classes[1]).astype(np.float64)
 
 
 def _check_classes_per_task(labels_per_task, tasks, classes):
@@ -184,10 +134,29 @@ def _check_classes_per_task(labels_per_task, tasks, classes):
         present = np.unique(labels)
         if present.shape[0] < 2:
             raise ValueError(
-                f"Task {_label(tasks[t])} has only one class "
-                f"({_label(classes[int(present[0])])}) among its {labels.shape[0]} "
+                f"Task {label_repr(tasks[t])} has only one class "
+                f"({label_repr(classes[int(present[0])])}) among its {labels.shape[0]} "
                 "labels; every task needs both classes."
             )
+
+
+def _check_class_labels(labels, all_observed):
+    """Refuse missing or mixed-type class labels, then sklearn's target check.
+
+    ``all_observed``: every entry must be a label (1-D y, long layout).
+    """
+    missing = ~observed_class_labels(labels.reshape(labels.shape[0], -1))
+    if all_observed and missing.any():
+        row = int(np.flatnonzero(missing.any(axis=1))[0])
+        raise ValueError(
+            f"y has {int(missing.sum())} missing label(s) (None/NaN), the first "
+            f"at row {row}. A missing label is allowed only in a 2-D Y (wide "
+            "layout, one column per task), where None or NaN marks an "
+            "unobserved entry; in a 1-D y, drop those rows."
+        )
+    values = labels[~missing.reshape(labels.shape)]
+    check_one_kind(values, "y")
+    check_classification_targets(values)
 
 
 def validate_fit_input(estimator, X, y, *, classifier):
@@ -227,8 +196,8 @@ def validate_fit_input(estimator, X, y, *, classifier):
     counts = np.bincount(task_index, minlength=tasks.shape[0])
     classes = None
     if classifier:
-        check_classification_targets(y)
-        classes, y_num = _encode_classes(y)
+        _check_class_labels(y, all_observed=True)
+        classes, y_num = encode_classes(y)
         _check_task_sizes(counts, tasks)
         _check_classes_per_task([y_num[g] for g in groups], tasks, classes)
     else:
@@ -258,13 +227,10 @@ def _validate_wide(estimator, X, y, classifier, dtype):
         tasks = np.arange(Y.shape[1])
     classes = None
     if classifier:
-        if y_is_1d or Y.dtype.kind not in "fc":
-            check_classification_targets(y_arr)  # NaN here is an error
-            observed = np.ones(Y.shape, dtype=bool)
-        else:  # NaN marks an unobserved label; check the observed ones
-            observed = ~np.isnan(Y)
-            check_classification_targets(Y[observed])
-        classes, Y01 = _encode_classes(Y[observed])
+        # None/NaN mark unobserved labels in a 2-D Y; in a 1-D y, an error
+        _check_class_labels(Y, all_observed=y_is_1d)
+        observed = observed_class_labels(Y)
+        classes, Y01 = encode_classes(Y[observed])
         Y_num = np.zeros(Y.shape)
         Y_num[observed] = Y01
         counts = observed.sum(axis=0)

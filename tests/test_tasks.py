@@ -38,8 +38,16 @@ def test_encode_tasks_sorts_labels_and_keeps_types():
     assert list(tasks) == ["a", "b", "c"] and list(index) == [1, 0, 1, 2]
     tasks, _ = encode_tasks([3, 1, 2, 1])
     assert tasks.dtype.kind == "i"
-    tasks, index = encode_tasks(["x", 1, "x"])  # unsortable mix: first appearance
-    assert list(tasks) == ["x", 1] and list(index) == [0, 1, 0]
+    tasks, index = encode_tasks([True, False, True])
+    assert list(tasks) == [False, True] and tasks.dtype == object
+
+
+@pytest.mark.parametrize("labels", [["x", 1, "x"], [True, 1, 1, True], [1, 1.5],
+                                    [np.int64(2), "2"]])
+def test_encode_tasks_refuses_mixed_label_types(labels):
+    """Regression test: True and 1 were merged into one task."""
+    with pytest.raises(ValueError, match="mixes label types"):
+        encode_tasks(np.array(labels, dtype=object))
 
 
 def test_task_weights():
