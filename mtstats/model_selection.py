@@ -11,14 +11,27 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
+from ._labels import observed_class_labels
 from ._tasks import encode_tasks, split_task_column
 
 __all__ = ["RepeatedTaskStratifiedKFold", "TaskStratifiedKFold"]
 
 
-def _task_labels(X, task_column):
-    _, task_values = split_task_column(X, task_column)
-    return encode_tasks(task_values)[1]
+def _task_labels(X, y, task_column):
+    """Stratum of every row: its task (long layout) or, in the wide layout,
+    the task with the fewest observed labels among those observed in the row
+    (so rare tasks are spread over the folds first); rows with no observed
+    label form a stratum of their own."""
+    if task_column is not None:
+        _, task_values = split_task_column(X, task_column)
+        return encode_tasks(task_values)[1]
+    if y is None:
+        raise ValueError("In the wide layout (task_column=None) TaskStratifiedKFold "
+                         "needs y to see which labels are observed.")
+    observed = observed_class_labels(np.asarray(y).reshape(len(y), -1))
+    counts = observed.sum(axis=0)
+    rarity = np.where(observed, counts[None, :], np.iinfo(np.int64).max)
+    return np.where(observed.any(axis=1), np.argmin(rarity, axis=1), -1)
 
 
 class TaskStratifiedKFold(StratifiedKFold):
@@ -28,8 +41,11 @@ class TaskStratifiedKFold(StratifiedKFold):
     ----------
     n_splits : int, default=5
         Number of folds; every task needs at least ``n_splits`` rows.
-    task_column : str or int
-        The task column of ``X`` (as given to the estimators).
+    task_column : str, int or None, default=None
+        The task column of ``X`` (as given to the estimators). ``None``: wide
+        layout, where ``Y`` (n_samples, n_tasks) may leave labels unobserved
+        (NaN or None); rows are stratified on their rarest observed task, so
+        every task's observed labels are spread over the folds.
     shuffle : bool, default=True
         Shuffle each task's rows before splitting.
     random_state : int, RandomState or None, default=None
@@ -48,14 +64,15 @@ class TaskStratifiedKFold(StratifiedKFold):
     (5,)
     """
 
-    def __init__(self, n_splits=5, *, task_column, shuffle=True, random_state=None):
+    def __init__(self, n_splits=5, *, task_column=None, shuffle=True,
+                 random_state=None):
         super().__init__(n_splits=n_splits, shuffle=shuffle,
                          random_state=random_state)
         self.task_column = task_column
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` index arrays stratified on the task column."""
-        return super().split(np.zeros(len(X)), _task_labels(X, self.task_column))
+        return super().split(np.zeros(len(X)), _task_labels(X, y, self.task_column))
 
 
 class RepeatedTaskStratifiedKFold(RepeatedStratifiedKFold):
@@ -65,15 +82,16 @@ class RepeatedTaskStratifiedKFold(RepeatedStratifiedKFold):
     ----------
     n_splits : int, default=5
     n_repeats : int, default=10
-    task_column : str or int
+    task_column : str, int or None, default=None
     random_state : int, RandomState or None, default=None
     """
 
-    def __init__(self, *, n_splits=5, n_repeats=10, task_column, random_state=None):
+    def __init__(self, *, n_splits=5, n_repeats=10, task_column=None,
+                 random_state=None):
         super().__init__(n_splits=n_splits, n_repeats=n_repeats,
                          random_state=random_state)
         self.task_column = task_column
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` index arrays stratified on the task column."""
-        return super().split(np.zeros(len(X)), _task_labels(X, self.task_column))
+        return super().split(np.zeros(len(X)), _task_labels(X, y, self.task_column))

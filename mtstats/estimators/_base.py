@@ -9,15 +9,18 @@ a constructor parameter.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import namespace_for_device, to_namespace, to_numpy
 from .._designs import build_design
 from .._scaling import DataScale, rescale_data, unscale_result
+from .._separation import separated_tasks
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._tasks import (
     center_targets,
@@ -27,6 +30,7 @@ from .._tasks import (
     validate_fit_input,
 )
 from ..losses import LogisticLoss, SquaredLoss
+from ..metrics import task_mean_score
 from ..solvers import alpha_max, solve
 
 COMMON_CONSTRAINTS = {
@@ -149,13 +153,37 @@ class MultitaskLinearModel(BaseEstimator):
         self.n_iter_ = result.n_iter
         self.dual_gap_ = result.gap
         self.objective_ = result.objective
-        self.converged_ = result.converged
+        self.converged_ = result.converged and not self._unbounded(data, tasks)
         self._layout = data.layout
         self._y_is_1d = y_is_1d
         if classes is not None:
             self.classes_ = classes
         self._store_structure(result)
         return self
+
+    def _unbounded(self, data, tasks):
+        """Warn and return True when an unpenalised logistic fit has no minimiser.
+
+        Only ``alpha = 0`` (and ``beta = 0`` where there is one) leaves the
+        logistic loss unpenalised; on (quasi-)separated classes it then
+        decreases forever along a separating direction, and the solver's
+        coefficients are an arbitrary point on the way (scikit-learn warns in
+        this case too).
+        """
+        if not self._is_classifier() or self.alpha != 0 or getattr(self, "beta", 0):
+            return False
+        separated = separated_tasks(data, self._pooled, self.fit_intercept)
+        if not separated:
+            return False
+        labels = [tasks[t].item() if hasattr(tasks[t], "item") else tasks[t]
+                  for t in separated]
+        warnings.warn(
+            f"alpha=0 and the classes of task(s) {labels[:10]} are separable by "
+            "a hyperplane, so the unpenalised logistic loss has no finite "
+            "minimiser: the coefficients grow without bound and the fitted ones "
+            "are arbitrary (converged_ is False). Use alpha > 0.",
+            ConvergenceWarning, stacklevel=3)
+        return True
 
     def _solve(self, loss, design, y, s, W0, b0):
         """One FISTA solve with this estimator's penalty (hook for subclasses)."""
@@ -227,6 +255,27 @@ class MultitaskLinearModel(BaseEstimator):
 class MultitaskRegressorMixin(RegressorMixin):
     """Prediction for squared-loss models."""
 
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the predictions; in the wide layout, the mean over tasks of
+        each task's R^2 on its observed entries (NaN marks unobserved ones).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Same layout as in ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Long layout or 1-D ``y`` only.
+
+        Returns
+        -------
+        float
+        """
+        if np.ndim(y) == 2 and sample_weight is None:
+            return task_mean_score(self, X, y)
+        return super().score(X, y, sample_weight=sample_weight)
+
     def predict(self, X):
         """Predict targets.
 
@@ -271,6 +320,27 @@ class MultitaskClassifierMixin(ClassifierMixin):
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; in the wide layout, the mean over tasks of each task's
+        accuracy on its observed labels (None or NaN marks unobserved ones).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Same layout as in ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Long layout or 1-D ``y`` only.
+
+        Returns
+        -------
+        float
+        """
+        if np.ndim(y) == 2 and sample_weight is None:
+            return task_mean_score(self, X, y)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predicted class labels, same shape as the decision function."""

@@ -10,9 +10,41 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
+from sklearn.base import clone
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
+from .._labels import observed_class_labels
 from .._tasks import encode_tasks, split_task_column
+
+
+def wide_to_long(estimator, X, y):
+    """The wide problem as the equivalent long one: one row per observed label.
+
+    With a shared design the long fit on the stacked observed entries equals
+    the wide fit (same objective), so reports that need the long layout run
+    on it. Returns ``(estimator, X_long, y_long)``, the estimator a clone
+    whose ``task_column`` names the added task column.
+    """
+    if "task_column" not in estimator.get_params():
+        raise ValueError(
+            f"{type(estimator).__name__} has no task_column parameter, so the "
+            "wide layout cannot be stacked into the long one; pass the long "
+            "layout (one row per observation, the task in a column of X).")
+    Y = np.asarray(y)
+    Y = Y.reshape(len(Y), -1)
+    rows, columns = np.nonzero(observed_class_labels(Y))
+    tasks = list(y.columns) if hasattr(y, "columns") else list(range(Y.shape[1]))
+    features = pd.DataFrame(np.asarray(X)[rows],
+                            columns=[str(c) for c in getattr(X, "columns", [])] or
+                            [f"x{j}" for j in range(np.shape(X)[1])])
+    name = "task"
+    while name in features.columns:
+        name += "_"
+    label_of = np.empty(len(tasks), dtype=object)
+    label_of[:] = tasks
+    features[name] = label_of[columns]
+    return clone(estimator).set_params(task_column=name), features, Y[rows, columns]
 
 
 def layout(X, y, task_column, classifier, cv):

@@ -39,6 +39,7 @@ from ._conformal import (
     interval_metrics,
     regression_notes,
 )
+from ._folds import wide_to_long
 from ._parallel import parallel_map
 
 __all__ = ["CalibrationResult", "calibration_metrics", "calibration_report",
@@ -271,6 +272,8 @@ def calibration_report(estimator, X, y, *, cv=5, n_bins=10, strategy="quantile",
     if not (isinstance(n_resamples, Integral) and n_resamples >= 0):
         raise ValueError(f"n_resamples must be a non-negative integer; got "
                          f"{n_resamples!r}.")
+    if getattr(estimator, "task_column", None) is None and np.ndim(y) == 2:
+        estimator, X, y = wide_to_long(estimator, X, y)  # observed labels only
     root = _seeds(random_state)
     cv_seed = int(root.generate_state(1)[0] % (2**31 - 1))
     tasks, task_index, fold, y, pred, classes = _held_out(
