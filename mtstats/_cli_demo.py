@@ -18,6 +18,7 @@ from . import (
     PooledRegressor,
     TraceNormRegressor,
 )
+from ._cli_common import check_output, float_above, int_at_least, write_atomically
 from .datasets import STRUCTURES, make_multitask_regression
 
 MODELS = {
@@ -67,7 +68,20 @@ def format_table(tasks, names, scores, n_test):
 
 
 def demo(args):
-    """Run the demo job and print the per-task comparison."""
+    """Run the demo job and print the per-task comparison.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``mtstats demo`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
+    if args.write_csv:  # before any work: never overwrite without --force
+        check_output(args.write_csv, option="--write-csv", force=args.force)
     X, y, truth = make_multitask_regression(
         n_tasks=args.n_tasks, n_features=args.n_features, n_samples=(20, 60),
         structure=args.structure, noise=args.noise, random_state=args.seed)
@@ -80,7 +94,9 @@ def demo(args):
         frame = pd.DataFrame(X[:, :-1], columns=names)
         frame.insert(0, "task", truth.tasks[X[:, -1].astype(int)])
         frame["y"] = y
-        frame.to_csv(args.write_csv, index=False)
+        write_atomically(args.write_csv,
+                         lambda path: frame.to_csv(path, index=False),
+                         force=args.force)
         print(f"wrote {len(frame)} rows to {args.write_csv}")
     tasks, scores = per_task_scores(models, X_test, y_test)
     n_test = np.bincount(X_test[:, -1].astype(int))
@@ -95,15 +111,31 @@ def demo(args):
 
 
 def add_demo_parser(commands):
-    """Register the ``demo`` sub-command."""
+    """Register the ``demo`` sub-command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The sub-command registry of the ``mtstats`` parser.
+    """
     run = commands.add_parser("demo", help="fit all estimators on generated data "
                               "and print per-task held-out R^2 against the "
                               "baselines")
-    run.add_argument("--n-tasks", type=int, default=12)
-    run.add_argument("--n-features", type=int, default=30)
-    run.add_argument("--structure", choices=STRUCTURES, default="low_rank")
-    run.add_argument("--noise", type=float, default=2.0)
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--n-tasks", type=int_at_least(2), default=12,
+                     help="number of tasks, >= 2 (default: %(default)s)")
+    run.add_argument("--n-features", type=int_at_least(1), default=30,
+                     help="number of features, >= 1 (default: %(default)s)")
+    run.add_argument("--structure", choices=STRUCTURES, default="low_rank",
+                     help="how the true coefficients of the tasks relate "
+                     "(default: %(default)s)")
+    run.add_argument("--noise", type=float_above(0, inclusive=True), default=2.0,
+                     help="standard deviation of the noise, >= 0 (default: "
+                     "%(default)s)")
+    run.add_argument("--seed", type=int, default=0,
+                     help="random seed of the data and splits (default: "
+                     "%(default)s)")
     run.add_argument("--write-csv", metavar="PATH", help="also write the generated "
                      "data in long layout (task column 'task', target 'y') to PATH")
+    run.add_argument("--force", action="store_true",
+                     help="overwrite the --write-csv file if it already exists")
     run.set_defaults(func=demo)

@@ -10,11 +10,19 @@ its summary.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.model_selection import GridSearchCV
 
 import mtstats
 
+from ._cli_common import (
+    check_output,
+    float_above,
+    int_at_least,
+    n_jobs,
+    separator,
+    write_atomically,
+)
+from ._cli_io import load_long_csv
 from .model_selection import RepeatedTaskStratifiedKFold, TaskStratifiedKFold
 
 ESTIMATORS = {
@@ -26,53 +34,6 @@ ESTIMATORS = {
     "independent": ("Independent", {}),
     "pooled": ("Pooled", {}),
 }
-
-
-def load_long_csv(path, task, target, features=None, min_rows=2,
-                  drop_small_tasks=False):
-    """Read and check a long-layout CSV; every problem is a ValueError."""
-    frame = pd.read_csv(path)
-    columns = list(frame.columns)
-    for role, name in (("task", task), ("target", target)):
-        if name not in columns:
-            raise ValueError(f"{role} column {name!r} is not in {path}; its columns "
-                             f"are {columns}.")
-    if features is None:
-        features = [c for c in columns if c not in (task, target)]
-    missing = [c for c in features if c not in columns]
-    if missing:
-        raise ValueError(f"feature column(s) {missing} are not in {path}.")
-    if not features:
-        raise ValueError("no feature columns: the file has only the task and "
-                         "target columns.")
-    for name in features:
-        if not pd.api.types.is_numeric_dtype(frame[name]):
-            example = frame[name].dropna().iloc[0] if frame[name].notna().any() else ""
-            raise ValueError(
-                f"feature column {name!r} is not numeric (e.g. {example!r}); encode "
-                "it (one-hot, ordinal) or leave it out with --features.")
-    for name in [*features, target, task]:
-        n_missing = int(frame[name].isna().sum())
-        if n_missing:
-            raise ValueError(f"column {name!r} has {n_missing} missing values; "
-                             "impute or remove those rows first.")
-    sizes = frame[task].value_counts()
-    small = sizes[sizes < min_rows]
-    if len(small):
-        listing = ", ".join(f"{t!r} ({n} rows)" for t, n in small.items())
-        if not drop_small_tasks:
-            raise ValueError(
-                f"{len(small)} task(s) have fewer than {min_rows} rows, too few "
-                f"for the cross-validation: {listing}. Pass --drop-small-tasks to "
-                "leave them out (they are then listed in the report).")
-        frame = frame[~frame[task].isin(small.index)]
-    return frame[[*features, task]], frame[target], list(small.index)
-
-
-def _is_classification(y, kind):
-    if kind != "auto":
-        return kind == "classification"
-    return not pd.api.types.is_numeric_dtype(y) or y.nunique() == 2
 
 
 def _tuned(estimator, X, y, folds, seed):
@@ -88,14 +49,40 @@ def _tuned(estimator, X, y, folds, seed):
 
 
 def report(args):
-    """Run the report job."""
+    """Run the report job.
+
+    Every check (the file, its columns, the target against ``--kind``, the
+    output path) runs before the first fit; the HTML file is written to a
+    temporary file and moved into place only when complete.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``mtstats report`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
+    features = ([c.strip() for c in args.features.split(",") if c.strip()]
+                if args.features else None)
+    X, y, dropped, classification = load_long_csv(
+        args.csv, args.task, args.target, features, kind=args.kind, sep=args.sep,
+        min_rows=2 * args.folds, drop_small_tasks=args.drop_small_tasks)
+    check_output(args.out, option="--out", inputs=[args.csv], force=args.force)
+    result = _compute(args, X, y, dropped, classification)
+    write_atomically(args.out, result.to_html, force=args.force)
+    print(result.summary())
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+def _compute(args, X, y, dropped, classification):
+    """Tune, fit and cross-validate the models; the :class:`TaskReport`."""
     from .report import task_report
 
-    features = args.features.split(",") if args.features else None
-    X, y, dropped = load_long_csv(args.csv, args.task, args.target, features,
-                                  min_rows=2 * args.folds,
-                                  drop_small_tasks=args.drop_small_tasks)
-    suffix = "Classifier" if _is_classification(y, args.kind) else "Regressor"
+    suffix = "Classifier" if classification else "Regressor"
     prefix, params = ESTIMATORS[args.estimator]
     make = {name: getattr(mtstats, name + suffix)
             for name in (prefix, "Independent", "Pooled")}
@@ -111,41 +98,63 @@ def report(args):
                       for n in ("Independent", "Pooled")})
     cv = RepeatedTaskStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats,
                                      task_column=args.task, random_state=args.seed)
-    result = task_report(
+    return task_report(
         tuned.pop("mtl"), X, y, baselines=tuned, cv=cv, n_splits=args.splits,
-        random_state=args.seed,
-        n_jobs=args.n_jobs, verbose=args.verbose,
+        random_state=args.seed, n_jobs=args.n_jobs, verbose=args.verbose,
         notes=([f"Tasks left out for having fewer than {2 * args.folds} rows: "
                 f"{dropped}."] if dropped else []))
-    result.to_html(args.out)
-    print(result.summary())
-    print(f"\nwrote {args.out}")
-    return 0
 
 
 def add_report_parser(commands):
-    """Register the ``report`` sub-command."""
+    """Register the ``report`` sub-command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The sub-command registry of the ``mtstats`` parser.
+    """
     run = commands.add_parser(
         "report", help="per-task report (comparison with baselines, coefficient "
-        "tests, calibration) from a long-layout CSV")
+        "tests, calibration) from a long-layout CSV",
+        description="Per-task report from a CSV file with one row per "
+        "observation: a task column, a target column and numeric features.")
     run.add_argument("csv", help="CSV file, one row per observation")
-    run.add_argument("--task", required=True, help="task column")
+    run.add_argument("--task", required=True, help="task column (read as text)")
     run.add_argument("--target", required=True, help="target column")
     run.add_argument("--features", help="comma-separated feature columns "
                      "(default: every other column)")
-    run.add_argument("--estimator", choices=sorted(ESTIMATORS), default="trace-norm")
+    run.add_argument("--sep", type=separator, help="field separator, one "
+                     "character or '\\t' (default: guessed among ',', ';', tab "
+                     "and '|', else ',')")
+    run.add_argument("--estimator", choices=sorted(ESTIMATORS), default="trace-norm",
+                     help="multitask estimator compared with the independent and "
+                     "pooled baselines (default: %(default)s)")
     run.add_argument("--kind", choices=["auto", "regression", "classification"],
                      default="auto", help="auto: classification when the target "
-                     "has two values or is not numeric")
-    run.add_argument("--alpha", type=float, help="fixed alpha for every model "
-                     "(default: tuned by task-stratified CV)")
-    run.add_argument("--folds", type=int, default=5)
-    run.add_argument("--repeats", type=int, default=4)
-    run.add_argument("--splits", type=int, default=20,
-                     help="sample splits of the coefficient tests")
-    run.add_argument("--drop-small-tasks", action="store_true")
-    run.add_argument("--out", default="report.html")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--n-jobs", type=int, default=None)
-    run.add_argument("--verbose", type=int, default=0)
+                     "has two values or is not numeric (default: %(default)s)")
+    run.add_argument("--alpha", type=float_above(0), help="fixed alpha > 0 for "
+                     "every model (default: tuned by task-stratified CV)")
+    run.add_argument("--folds", type=int_at_least(2), default=5,
+                     help="cross-validation folds, >= 2 (default: %(default)s)")
+    run.add_argument("--repeats", type=int_at_least(1), default=4,
+                     help="repeats of the cross-validation comparing the models, "
+                     ">= 1 (default: %(default)s)")
+    run.add_argument("--splits", type=int_at_least(1), default=20,
+                     help="sample splits of the coefficient tests, >= 1 "
+                     "(default: %(default)s)")
+    run.add_argument("--drop-small-tasks", action="store_true",
+                     help="leave out tasks with fewer than 2 x --folds rows "
+                     "instead of stopping (they are listed in the report)")
+    run.add_argument("--out", default="report.html", help="HTML file to write; "
+                     "never the input file (default: %(default)s)")
+    run.add_argument("--force", action="store_true",
+                     help="overwrite --out if it already exists")
+    run.add_argument("--seed", type=int, default=0,
+                     help="random seed of the folds and splits (default: "
+                     "%(default)s)")
+    run.add_argument("--n-jobs", type=n_jobs, default=None,
+                     help="parallel jobs of the cross-validation (default: 1; "
+                     "-1: every core)")
+    run.add_argument("--verbose", type=int_at_least(0), default=0,
+                     help="progress messages, 0 (none) and up")
     run.set_defaults(func=report)
