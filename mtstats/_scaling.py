@@ -33,7 +33,7 @@ import numpy as np
 #: Data whose largest entry lies within [1 / SAFE_RANGE, SAFE_RANGE] are solved
 #: as they are (rescaling is exact, but it changes the relative scale of the
 #: intercepts and so the solver's path); only data beyond are rescaled.
-SAFE_RANGE = 2.0**64
+SAFE_RANGE = 2.0**20
 
 
 def power_of_two_scale(values):

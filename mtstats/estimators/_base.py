@@ -115,7 +115,19 @@ class MultitaskLinearModel(BaseEstimator):
         scale = getattr(self, "_data_scale", DataScale())
         if scale == DataScale():
             return penalty
-        return penalty.rescaled(1.0 / scale.objective, scale.coef)
+        problem = (f"At the scale of these data (features of order {scale.x:.3g}, "
+                   f"targets of order {scale.y:.3g}) the penalty strengths "
+                   f"of {penalty!r} are not representable in floating point; "
+                   "rescale X and y (e.g. StandardScaler) before fitting.")
+        try:
+            rescaled = penalty.rescaled(1.0 / scale.objective, scale.coef)
+        except ValueError as error:
+            raise ValueError(problem) from error
+        for name in ("alpha", "beta"):
+            before, after = getattr(penalty, name, 0.0), getattr(rescaled, name, 0.0)
+            if before > 0 and not (0 < after < np.inf):
+                raise ValueError(problem)
+        return rescaled
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -153,7 +165,8 @@ class MultitaskLinearModel(BaseEstimator):
         self.n_iter_ = result.n_iter
         self.dual_gap_ = result.gap
         self.objective_ = result.objective
-        self.converged_ = result.converged and not self._unbounded(data, tasks)
+        unbounded = self._unbounded(data, tasks)  # warns when it is
+        self.converged_ = result.converged and not unbounded
         self._layout = data.layout
         self._y_is_1d = y_is_1d
         if classes is not None:
