@@ -75,7 +75,8 @@ def test_observed_scorer_averages_tasks_like_scikit_learn(masked, scoring):
     metric = {"r2": r2_score, "neg_mean_squared_error": mean_squared_error,
               "neg_mean_absolute_error": lambda a, b: np.mean(np.abs(a - b))}[scoring]
     sign = 1 if scoring == "r2" else -1
-    per_task = [sign * metric(Y[~np.isnan(Y[:, t]), t], prediction[~np.isnan(Y[:, t]), t])
+    seen = ~np.isnan(Y)
+    per_task = [sign * metric(Y[seen[:, t], t], prediction[seen[:, t], t])
                 for t in range(Y.shape[1])]
     assert observed_scorer(scoring)(estimator, X, Y) == pytest.approx(
         np.mean(per_task), rel=1e-12)

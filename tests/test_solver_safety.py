@@ -127,7 +127,7 @@ def test_alpha_zero_on_separated_classes_warns_and_is_not_converged(name, params
 def test_alpha_zero_without_separation_matches_statsmodels(rng):
     """Unpenalised per-task logistic fits exist and equal the MLE."""
     blocks = [_overlapping(rng) for _ in range(2)]
-    for X, y in blocks:  # perturb the duplicates' labels so the MLE is not 0
+    for _, y in blocks:  # perturb the duplicates' labels so the MLE is not 0
         y[:5] = 1 - y[:5]
     X = np.vstack([X for X, _ in blocks])
     tasks = np.repeat([0, 1], [len(y) for _, y in blocks])
