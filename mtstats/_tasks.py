@@ -125,7 +125,7 @@ def _check_task_sizes(counts, tasks):
             plural = "" if count == 1 else "s"
             raise ValueError(
                 f"Task {label_repr(tasks[t])} has {count} sample{plural} with an "
-                "observed target; every task needs at least {MIN_SAMPLES_PER_TASK}."
+                f"observed target; every task needs at least {MIN_SAMPLES_PER_TASK}."
             )
 
 
