@@ -22,8 +22,9 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from statsmodels.nonparametric.smoothers_lowess import lowess
 from statsmodels.stats.diagnostic_gen import test_chisquare_binning
-from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+from ._conformal import wilson_interval
 
 __all__ = ["HL_CAVEATS", "calibration_metrics", "recalibration_map"]
 
@@ -255,8 +256,7 @@ def calibration_metrics(y, p, *, n_bins=10, strategy="quantile", min_bin_size=10
         "log_loss": log_loss(y, np.clip(p, _EPS, 1 - _EPS), labels=[0, 1]),
         "n_bins": int(edges.shape[0] - 1), "strategy": strategy,
     }
-    ci_low, ci_high = proportion_confint(np.round(obar * n_k), n_k, alpha=0.05,
-                                         method="wilson")
+    ci_low, ci_high = wilson_interval(np.round(obar * n_k), n_k)
     curve = pd.DataFrame({
         "bin": keep, "lower": edges[keep], "upper": edges[keep + 1], "n": n_k,
         "mean_pred": pbar, "frac_pos": obar, "ci_low": ci_low, "ci_high": ci_high,

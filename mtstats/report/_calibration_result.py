@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._calibration_metrics import HL_CAVEATS
 from ._conformal import METHODS, plot_intervals, regression_tables
+from ._render import plot_label
 from ._results import ReportResult, Summary
 
 __all__ = ["CalibrationResult"]
@@ -185,7 +186,8 @@ class CalibrationResult(ReportResult):
             ax.bar(edges[:-1], 0.15 * counts / max(counts.max(), 1), width=0.05,
                    align="edge", color="grey", alpha=0.4)
             ax.set(xlim=(0, 1), ylim=(0, 1))
-            ax.set_title(f"{task}: slope {held.loc[task, 'slope']:.2f}", fontsize=9)
+            ax.set_title(f"{plot_label(task)}: slope {held.loc[task, 'slope']:.2f}",
+                         fontsize=9)
         for ax in axes:
             spec = ax.get_subplotspec()
             if spec is None or spec.is_last_row():

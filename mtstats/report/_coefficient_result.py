@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._render import plot_label
 from ._results import ReportResult, Summary
 
 __all__ = ["GROUP_ROW", "CoefficientResult"]
@@ -89,8 +90,8 @@ class CoefficientResult(ReportResult):
         where = np.nonzero(hit)
         ax.scatter(where[1], where[0], s=12, c="k", marker="o",
                    label=f"p_adj < {1 - self.conf_level:.2g}")
-        ax.set_xticks(range(len(terms)), terms, rotation=90)
-        ax.set_yticks(range(len(tasks)), tasks)
+        ax.set_xticks(range(len(terms)), [plot_label(t) for t in terms], rotation=90)
+        ax.set_yticks(range(len(tasks)), [plot_label(t) for t in tasks])
         ax.set_xlabel("term")
         ax.set_ylabel("task")
         ax.set_title(f"Coefficients; dots: significant ({self.method})")

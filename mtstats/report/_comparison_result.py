@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._render import plot_label
 from ._results import ReportResult, Summary
 
 __all__ = ["ComparisonResult"]
@@ -106,7 +107,7 @@ class ComparisonResult(ReportResult):
         for y_pos, row in zip(positions, rows.itertuples(), strict=True):
             ax.errorbar(row.diff, y_pos, fmt="o", color=_COLORS.get(row.verdict, "0.4"),
                         xerr=[[row.diff - row.conf_low], [row.conf_high - row.diff]])
-        labels = [str(t) for t in rows["task"]]
+        labels = [plot_label(t) for t in rows["task"]]
         if np.isfinite(pooled["re_diff"]):
             y_pos, low, mid, high = -1.5, pooled["re_conf_low"], pooled["re_diff"], \
                 pooled["re_conf_high"]
@@ -115,8 +116,8 @@ class ComparisonResult(ReportResult):
             positions, labels = np.append(positions, y_pos), labels + ["pooled (RE)"]
         ax.axvline(0, color="k", linewidth=0.8, linestyle="--")
         ax.set_yticks(positions, labels)
-        ax.set_xlabel(f"{metric} difference (positive = multitask better)")
-        ax.set_title(f"{self.estimator_name} vs {baseline}")
+        ax.set_xlabel(f"{plot_label(metric)} difference (positive = multitask better)")
+        ax.set_title(f"{plot_label(self.estimator_name)} vs {plot_label(baseline)}")
         return ax
 
     def figures(self):

@@ -13,6 +13,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from ._render import plot_label
+
 METHODS = ("mondrian_split_conformal", "pooled_split_conformal")
 
 
@@ -50,6 +52,34 @@ def conformal_pit(residuals, calibration, rng):
     return (below + v * (ties + 1)) / (calibration.shape[0] + 1)
 
 
+def wilson_interval(count, nobs, conf_level=0.95):
+    """Wilson score interval of ``count / nobs``, clipped to contain it.
+
+    statsmodels' ``proportion_confint(..., method="wilson")`` can return
+    ``0.9999999999999998`` at ``count == nobs`` (95%: ``n = 10, 13, 25, 28,
+    ...``) or a lower bound just above 0 at ``count == 0`` (``n = 3, 6, 7,
+    12, ...``): the bound lands on the wrong side of the proportion and error
+    bars such as ``high - count / nobs`` go negative.
+
+    Parameters
+    ----------
+    count, nobs : int or array of int
+        Successes and trials (``nobs > 0``).
+    conf_level : float, default=0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    low, high : float or ndarray
+        With ``0 <= low <= count / nobs <= high <= 1``.
+    """
+    low, high = proportion_confint(count, nobs, alpha=1 - conf_level,
+                                   method="wilson")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.divide(count, nobs)
+    return np.clip(np.minimum(low, p), 0, 1), np.clip(np.maximum(high, p), 0, 1)
+
+
 def interval_metrics(y, lower, upper, alpha, conf_level=0.95):
     """Coverage (Wilson CI, two-sided binomial test of ``1 - alpha``), mean
     width and mean interval (Winkler) score of the intervals ``[lower, upper]``.
@@ -58,7 +88,7 @@ def interval_metrics(y, lower, upper, alpha, conf_level=0.95):
     n = y.shape[0]
     covered = (lower <= y) & (y <= upper)
     k = int(covered.sum())
-    low, high = proportion_confint(k, n, alpha=1 - conf_level, method="wilson")
+    low, high = wilson_interval(k, n, conf_level)
     below = np.clip(lower - y, 0, None)
     above = np.clip(y - upper, 0, None)
     score = (upper - lower) + (2 / alpha) * (below + above)
@@ -187,7 +217,7 @@ def plot_intervals(table, pit, tasks, axes, grid):
         ax.errorbar(x, cov, yerr=[cov - rows["cov_low"], rows["cov_high"] - cov],
                     fmt="o", ms=4, capsize=2, label=method.replace("_", " "))
     ax.axhline(table["nominal"].iloc[0], ls="--", color="grey", label="nominal")
-    ax.set_xticks(range(len(tasks)), [str(t) for t in tasks], rotation=45,
+    ax.set_xticks(range(len(tasks)), [plot_label(t) for t in tasks], rotation=45,
                   ha="right", fontsize=8)
     ax.set_ylabel("coverage")
     ax.legend(fontsize=8)
@@ -199,6 +229,6 @@ def plot_intervals(table, pit, tasks, axes, grid):
             ax.hist(u, bins=10, range=(0, 1), density=True,
                     label=method.split("_")[0], **style)
         ax.axhline(1, color="grey", ls=":")
-        ax.set_title(f"PIT {task}", fontsize=9)
+        ax.set_title(f"PIT {plot_label(task)}", fontsize=9)
     axes[1].legend(fontsize=7)
     return axes

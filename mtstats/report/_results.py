@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.iolib.table import SimpleTable
 
-from ._render import html_section, write_html
+from ._render import html_section, render, write_html
 
 
 def _format_cell(value):
@@ -29,10 +29,23 @@ def _format_cell(value):
     return str(value)
 
 
+def _cells(frame):
+    return [[_format_cell(v) for v in row] for row in frame.itertuples(index=False)]
+
+
 def frame_to_table(frame, title=""):
-    """A statsmodels ``SimpleTable`` of ``frame`` with compact number formats."""
-    data = [[_format_cell(v) for v in row] for row in frame.itertuples(index=False)]
-    return SimpleTable(data, headers=[str(c) for c in frame.columns], title=title)
+    """A statsmodels ``SimpleTable`` of ``frame`` with compact number formats.
+
+    For text only: ``SimpleTable.as_html`` does not escape its cells.
+    """
+    return SimpleTable(_cells(frame), headers=[str(c) for c in frame.columns],
+                       title=title)
+
+
+def frame_to_context(frame, caption=""):
+    """Caption, headers and formatted cells of ``frame`` for ``summary.html``."""
+    return {"caption": str(caption), "headers": [str(c) for c in frame.columns],
+            "rows": _cells(frame)}
 
 
 class Summary:
@@ -61,12 +74,17 @@ class Summary:
         return "\n".join(parts)
 
     def as_html(self):
-        """HTML fragment."""
-        parts = [f"<h3>{self.title}</h3>"]
-        for caption, frame in self.tables:
-            parts.append(frame_to_table(frame, caption).as_html())
-        parts.extend(f"<p><em>Note:</em> {note}</p>" for note in self.notes)
-        return "\n".join(parts)
+        """HTML fragment; every title, caption, header, cell and note escaped.
+
+        Returns
+        -------
+        Markup
+            A ``str`` (``markupsafe.Markup``) rendered by ``summary.html``.
+        """
+        return render("summary.html", title=str(self.title),
+                      tables=[frame_to_context(frame, caption)
+                              for caption, frame in self.tables],
+                      notes=[str(note) for note in self.notes])
 
     def __str__(self):
         return self.as_text()
