@@ -5,7 +5,7 @@ independent baselines) with scikit-learn estimators that accept per-task
 designs, on the CPU or a CUDA GPU.
 """
 
-from . import datasets, model_selection
+from . import datasets, metrics, model_selection
 from .estimators import (
     ClusteredClassifier,
     ClusteredRegressor,
@@ -38,5 +38,6 @@ __all__ = [
     "TraceNormRegressor",
     "__version__",
     "datasets",
+    "metrics",
     "model_selection",
 ]

@@ -77,6 +77,11 @@ def _task_sizes(n_samples, n_tasks, rng):
 def _make(kind, *, n_tasks, n_features, n_samples, structure, noise, rank,
           n_informative, n_clusters, layout, missing_fraction, as_frame,
           random_state):
+    if structure == "group_sparse" and n_informative > n_features:
+        raise ValueError(f"n_informative={n_informative} exceeds n_features="
+                         f"{n_features}; lower n_informative.")
+    if structure == "shared_subspace" and rank > n_features:
+        raise ValueError(f"rank={rank} exceeds n_features={n_features}; lower rank.")
     rng = check_random_state(random_state)
     rng = np.random.default_rng(rng.randint(2**31))
     coef, truth = _coefficients(structure, n_features, n_tasks, rank, n_informative,

@@ -496,10 +496,11 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="exactly once"):
         cv = RepeatedTaskStratifiedKFold(n_splits=3, n_repeats=2, task_column="task")
         calibration_report(est, X, y, cv=cv)
-    with pytest.raises(ValueError, match="long layout"):
-        Xw, Yw, _ = make_multitask_classification(n_tasks=2, layout="wide",
-                                                  random_state=0)
-        calibration_report(IndependentClassifier(), Xw, Yw)
+    # the wide layout is stacked into the long one (observed labels only)
+    Xw, Yw, _ = make_multitask_classification(n_tasks=2, layout="wide",
+                                              random_state=0)
+    wide = calibration_report(IndependentClassifier(), Xw, Yw, n_resamples=0)
+    assert list(wide.table["n"]) == list((~np.isnan(Yw)).sum(axis=0))
     Xr, yr, _ = make_multitask_regression(n_tasks=2, as_frame=True, random_state=0)
     with pytest.raises(ValueError, match="classifiers only"):
         calibration_report(IndependentRegressor(task_column="task"), Xr, yr,

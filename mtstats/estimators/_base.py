@@ -13,7 +13,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -30,7 +30,6 @@ from .._tasks import (
     validate_fit_input,
 )
 from ..losses import LogisticLoss, SquaredLoss
-from ..metrics import task_mean_score
 from ..solvers import alpha_max, solve
 
 COMMON_CONSTRAINTS = {
@@ -262,105 +261,4 @@ class MultitaskLinearModel(BaseEstimator):
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
-        return tags
-
-
-class MultitaskRegressorMixin(RegressorMixin):
-    """Prediction for squared-loss models."""
-
-    def score(self, X, y, sample_weight=None):
-        """R^2 of the predictions; in the wide layout, the mean over tasks of
-        each task's R^2 on its observed entries (NaN marks unobserved ones).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Same layout as in ``fit``.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            True targets.
-        sample_weight : array-like of shape (n_samples,), optional
-            Long layout or 1-D ``y`` only.
-
-        Returns
-        -------
-        float
-        """
-        if np.ndim(y) == 2 and sample_weight is None:
-            return task_mean_score(self, X, y)
-        return super().score(X, y, sample_weight=sample_weight)
-
-    def predict(self, X):
-        """Predict targets.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Same layout as in ``fit``. In the long layout every task must have
-            been seen in ``fit``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-        """
-        return self._decision(X)
-
-
-class MultitaskClassifierMixin(ClassifierMixin):
-    """Prediction for binary logistic models (two classes shared by tasks)."""
-
-    def decision_function(self, X):
-        """Log-odds of ``classes_[1]``: (n,) or (n, n_tasks) in the wide layout."""
-        return self._decision(X)
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Returns
-        -------
-        proba : ndarray
-            Shape (n_samples, 2) in the long layout or for 1-D y (columns in
-            ``classes_`` order); in the wide multitask layout (n_samples,
-            n_tasks), the probability of ``classes_[1]`` for every task, as
-            scikit-learn's multi-output convention for binary outputs.
-        """
-        eta = self._decision(X)
-        p = LogisticLoss().inverse_link(np.asarray(eta))
-        if eta.ndim == 2:
-            return p
-        return np.column_stack([1 - p, p])
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy; in the wide layout, the mean over tasks of each task's
-        accuracy on its observed labels (None or NaN marks unobserved ones).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame
-            Same layout as in ``fit``.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), optional
-            Long layout or 1-D ``y`` only.
-
-        Returns
-        -------
-        float
-        """
-        if np.ndim(y) == 2 and sample_weight is None:
-            return task_mean_score(self, X, y)
-        return super().score(X, y, sample_weight=sample_weight)
-
-    def predict(self, X):
-        """Predicted class labels, same shape as the decision function."""
-        positive = self._decision(X) > 0
-        return self.classes_[positive.astype(int)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
         return tags

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 from .._sklearn_compat import StrOptions
 from ..penalties import L1, SquaredFrobenius
-from ._base import (
-    COMMON_CONSTRAINTS,
-    COMMON_PARAMETERS_DOC,
-    MultitaskClassifierMixin,
-    MultitaskLinearModel,
-    MultitaskRegressorMixin,
-)
+from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
+from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
 
 

@@ -10,13 +10,8 @@ from sklearn.cluster import KMeans
 from .._backend import to_numpy
 from .._sklearn_compat import Interval
 from ..penalties import ClusterNorm
-from ._base import (
-    COMMON_CONSTRAINTS,
-    COMMON_PARAMETERS_DOC,
-    MultitaskClassifierMixin,
-    MultitaskLinearModel,
-    MultitaskRegressorMixin,
-)
+from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
+from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
 
 

@@ -11,13 +11,8 @@ from .._backend import to_namespace, to_numpy
 from .._sklearn_compat import Interval, StrOptions
 from ..penalties import ClusterNorm, SharedMean, SubspaceRidge
 from ..solvers import solve
-from ._base import (
-    COMMON_CONSTRAINTS,
-    COMMON_PARAMETERS_DOC,
-    MultitaskClassifierMixin,
-    MultitaskLinearModel,
-    MultitaskRegressorMixin,
-)
+from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
+from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
 
 

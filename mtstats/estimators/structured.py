@@ -6,13 +6,8 @@ from numbers import Real
 
 from .._sklearn_compat import Interval
 from ..penalties import L21, TraceNorm
-from ._base import (
-    COMMON_CONSTRAINTS,
-    COMMON_PARAMETERS_DOC,
-    MultitaskClassifierMixin,
-    MultitaskLinearModel,
-    MultitaskRegressorMixin,
-)
+from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
+from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 
 _FITTED_DOC = """Attributes
     ----------
