@@ -51,3 +51,16 @@ def test_notebook_runs(path, kernel_name, monkeypatch):
     errors = [out for cell in nb.cells if cell.cell_type == "code"
               for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_executed_with_figures(path):
+    """Readers on GitHub and in the docs see results and figures: every code
+    cell ran (in order) and at least one figure is stored."""
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    counts = [cell.get("execution_count") for cell in code]
+    assert all(counts) and counts == sorted(counts), counts
+    images = [out for cell in code for out in cell.get("outputs", [])
+              if "image/png" in out.get("data", {})]
+    assert images, f"{path.name} stores no figure"

