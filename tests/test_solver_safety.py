@@ -151,3 +151,19 @@ def test_positive_alpha_on_separated_classes_is_fine(rng):
         warnings.simplefilter("error", ConvergenceWarning)
         estimator = mtstats.IndependentClassifier(alpha=0.01).fit(X, y)
     assert estimator.converged_ and np.all(np.abs(estimator.coef_) < 50)
+
+
+@pytest.mark.parametrize("name", ["IndependentRegressor", "IndependentClassifier"])
+def test_one_zero_task_weight_drops_that_task_from_the_loss(name, rng):
+    """A single zero weight is allowed: that task's loss vanishes, so the
+    other (separable) tasks fit as if it were absent, and its coefficients
+    are the penalty's minimiser, zero."""
+    X = rng.standard_normal((60, 3))
+    Y = X @ rng.standard_normal((3, 3)) + rng.standard_normal((60, 3))
+    if name.endswith("Classifier"):
+        Y = (Y > 0).astype(int)
+    estimator = getattr(mtstats, name)
+    weighted = estimator(alpha=0.05, tol=1e-10, task_weight=[0.0, 1.0, 1.0]).fit(X, Y)
+    alone = estimator(alpha=0.05, tol=1e-10).fit(X, Y[:, 1:])
+    np.testing.assert_allclose(weighted.coef_[1:], alone.coef_, atol=1e-6)
+    np.testing.assert_allclose(weighted.coef_[0], 0.0, atol=1e-12)
