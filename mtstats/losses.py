@@ -9,6 +9,9 @@ penalties; it provides
 * ``gradient(eta, y, s)``: :math:`s_i\, \partial l / \partial \eta_i`,
 * ``curvature(eta, y)``: :math:`\partial^2 l / \partial \eta^2` (the IRLS
   weights), with the global bound ``curvature_bound``,
+* ``bregman(eta, zeta, y)``: the elementwise Bregman divergence
+  :math:`l(\eta) - l(\zeta) - l'(\zeta)(\eta - \zeta)`, computed without
+  the cancellation of that difference (the solver's line-search test),
 * ``dual(theta, y, s)``: :math:`-\sum_i F_i^*(-\theta_i)`, the loss part of
   the Fenchel dual objective used for duality gaps,
 * ``inverse_link(eta)``: the mean function.
@@ -47,6 +50,11 @@ class SquaredLoss:
     def curvature(self, eta, y):
         """Second derivative (identically one)."""
         return array_namespace(eta).ones_like(eta)
+
+    def bregman(self, eta, zeta, y):
+        r"""Elementwise Bregman divergence :math:`\tfrac12(\eta - \zeta)^2`."""
+        diff = eta - zeta
+        return 0.5 * diff * diff
 
     def dual(self, theta, y, s):
         r"""Dual objective term :math:`\sum_i \theta_i y_i - \theta_i^2/(2 s_i)`.
@@ -99,6 +107,28 @@ class LogisticLoss:
         """Second derivative ``p (1 - p)``."""
         p = _sigmoid(eta, array_namespace(eta))
         return p * (1 - p)
+
+    def bregman(self, eta, zeta, y):
+        r"""Elementwise Bregman divergence of the log-loss (``y`` cancels).
+
+        With :math:`\Delta = \eta - \zeta`, :math:`\sigma = \operatorname{sign}
+        \zeta` and :math:`q = 1/(1 + e^{|\zeta|})`,
+
+        .. math::
+
+            l(\eta) - l(\zeta) - l'(\zeta)\Delta
+            = \operatorname{log1p}\big(q\operatorname{expm1}(-\sigma\Delta)\big)
+              + \sigma q\Delta,
+
+        whose two terms are of order :math:`q|\Delta|`, not of order
+        :math:`l(\eta)`: the divergence keeps its relative precision for
+        small steps.
+        """
+        xp = array_namespace(eta, zeta)
+        diff = eta - zeta
+        sign = xp.where(zeta >= 0, xp.ones_like(zeta), -xp.ones_like(zeta))
+        q = _sigmoid(-xp.abs(zeta), xp)
+        return xp.log1p(q * xp.expm1(-sign * diff)) + sign * q * diff
 
     def dual(self, theta, y, s):
         r"""Dual term :math:`-\sum_i s_i\, [q_i \log q_i + (1-q_i)\log(1-q_i)]`.

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
     Lasso,
@@ -654,30 +655,42 @@ def test_duality_gap_bounds_suboptimality(model, loss, layout, tol):
         p_star)
 
 
-# Iterations are counted in steps of check_every=10; the pooled squared-loss
-# fits converge within 10-20 iterations from a cold start, too few to resolve.
+# Iterations are counted in steps of check_every=10, and most of these fits
+# converge within 10-40 iterations from a cold start: too coarse to resolve a
+# warm start's head start. So the warm start is compared with the cold one at
+# an equal budget of iterations (its certified gap must be smaller), and the
+# counts to convergence only must not be larger.
 @pytest.mark.parametrize(("model", "loss"), [
     pytest.param(m, loss, id=f"{loss}-{m.name}")
-    for loss in LOSSES for m in (L21, L21_MIX, TRACE, L1, RIDGE)
-] + [pytest.param(m, "logistic", id=f"logistic-{m.name}") for m in POOLED])
+    for loss in LOSSES for m in (L21, L21_MIX, TRACE, L1, RIDGE, *POOLED)
+])
 def test_warm_start_needs_fewer_iterations(model, loss):
     problem = make_problem(8, loss, "long")
     alpha = default_alpha(model, loss, problem, np.ones(N_TASKS))
     warm = model.estimator(loss, problem, alpha=alpha, warm_start=True, tol=1e-8,
                            max_iter=100_000)
     fit_quietly(warm, problem.X, problem.y)
+    head = clone(warm)
     fit_quietly(warm.set_params(alpha=1.02 * alpha), problem.X, problem.y)
     cold = model.estimator(loss, problem, alpha=1.02 * alpha, tol=1e-8,
                            max_iter=100_000)
     fit_quietly(cold, problem.X, problem.y)
     assert warm.converged_ and cold.converged_
-    assert warm.n_iter_ < cold.n_iter_, (warm.n_iter_, cold.n_iter_)
+    assert warm.n_iter_ <= cold.n_iter_, (warm.n_iter_, cold.n_iter_)
     # same optimum: both objectives within tol * P_0 of it
     weights = np.ones(N_TASKS)
     p_warm, p_cold = (numpy_objective(e, model, loss, problem, 1.02 * alpha, weights)
                       for e in (warm, cold))
     assert abs(p_warm - p_cold) <= 1e-8 * intercept_only_objective(loss, problem,
                                                                    weights)
+    # at an equal budget of 5 iterations the warm start is far closer
+    budget = {"alpha": 1.02 * alpha, "max_iter": 5}
+    fit_quietly(head, problem.X, problem.y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        head.set_params(**budget).fit(problem.X, problem.y)
+        behind = model.estimator(loss, problem, **budget).fit(problem.X, problem.y)
+    assert 0 <= head.dual_gap_ < 0.1 * behind.dual_gap_
     # refitting the same problem from its own solution stops at the first check
     fit_quietly(warm, problem.X, problem.y)
     assert warm.n_iter_ <= 10

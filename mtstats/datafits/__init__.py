@@ -1,0 +1,70 @@
+r"""Datafits: the smooth part of the objective, seen from coefficient space.
+
+The solver (:func:`mtstats.solvers.solve`) never touches rows, losses or
+designs directly; it talks to a *datafit* for
+:math:`F(W, b) = \sum_i s_i\, l(\eta_i, y_i)`, :math:`\eta = A(W, b)`, through
+
+* ``state(W, b)``: a representation of the point that is **linear** in
+  ``(W, b)``, and ``extrapolate(new, old, beta)`` to combine two of them, so
+  the momentum step of FISTA costs no product with the data;
+* ``value(state)`` and ``linearize(state) -> (G, g_b, scale)``: the loss and
+  its gradient with respect to ``(W, b)``;
+* ``decrease_violation(...)``: the sufficient-decrease test of the line
+  search, with its rounding allowance;
+* ``lipschitz(fit_intercept) -> (L, ratio)``: the Lipschitz constant in the
+  solver's metric and the intercepts' step ratio (:func:`._common.step_metric`);
+* ``profile(W, b, state)`` (optimal intercepts for fixed ``W``),
+  ``null_model(fit_intercept)`` and ``duality_gap(penalty, W, b, state,
+  fit_intercept)``.
+
+Two implementations (in the spirit of skglm's ``Quadratic`` and its Gram
+variant; Bertrand et al., "Beyond L1: faster and better sparse models with
+skglm", NeurIPS 2022):
+
+* :class:`RowDatafit` -- any loss on the rows of any design; state ``eta``.
+* :class:`GramDatafit` -- the squared loss from per-task Gram statistics;
+  an iteration costs O(d^2 T) instead of O(n d T).
+
+:func:`make_datafit` picks the Gram form for the plain squared loss when a
+flop count says it pays (:func:`~mtstats.datafits.grams.gram_pays`) and
+caches the statistics on the design, so repeated solves on the same data (a
+regularisation path, warm starts) compute them once.
+"""
+
+from __future__ import annotations
+
+from ._common import is_plain_squared
+from .gram import GramDatafit
+from .grams import TaskGrams, gram_pays, task_grams
+from .rows import RowDatafit
+
+__all__ = ["GramDatafit", "RowDatafit", "TaskGrams", "make_datafit"]
+
+
+def make_datafit(loss, design, y, s, gram="auto"):
+    """The datafit for ``loss`` on ``design`` with targets ``y``, weights ``s``.
+
+    Parameters
+    ----------
+    loss, design : objects
+        See :mod:`mtstats.losses` and :mod:`mtstats._designs`.
+    y, s : arrays shaped like the linear predictor
+        Targets and sample weights.
+    gram : {"auto", True, False}, default="auto"
+        Gram statistics for the plain squared loss: when they pay ("auto"),
+        always (True) or never (False). Other losses always use rows.
+
+    Returns
+    -------
+    RowDatafit or GramDatafit
+    """
+    if gram is False or not is_plain_squared(loss) or (
+            gram == "auto" and not gram_pays(design, s)):
+        return RowDatafit(loss, design, y, s)
+    cached = getattr(design, "_gram_cache", None)
+    if cached is not None and cached[0] is y and cached[1] is s:
+        grams = cached[2]
+    else:
+        grams = task_grams(design, y, s)
+        design._gram_cache = (y, s, grams)
+    return GramDatafit(grams, design, y.dtype)
