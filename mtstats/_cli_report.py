@@ -9,8 +9,7 @@ its summary.
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.model_selection import GridSearchCV
+from sklearn.base import clone
 
 import mtstats
 
@@ -36,16 +35,23 @@ ESTIMATORS = {
 }
 
 
+N_ALPHAS = 10
+
+
 def _tuned(estimator, X, y, folds, seed):
-    """The estimator with ``alpha`` chosen by task-stratified CV."""
-    try:  # norm penalties: a grid below the alpha that zeroes everything
-        grid = estimator.alpha_max(X, y) * np.geomspace(1.0, 1e-3, 10)
-    except ValueError:  # ridge-type penalties have no alpha_max
-        grid = np.geomspace(10.0, 1e-4, 11)
+    """The estimator at the ``alpha`` its cross-validated twin chooses.
+
+    The twin (``GroupLassoRegressorCV`` for ``GroupLassoRegressor``, ...)
+    fits one warm-started regularisation path per task-stratified fold over
+    its default grid (``alpha_max`` down to ``alpha_max / 1000`` for the
+    norms, a curvature-scaled grid for the ridge-type penalties).
+    """
+    twin = getattr(mtstats, type(estimator).__name__ + "CV")
+    params = {k: v for k, v in estimator.get_params().items() if k != "alpha"}
     cv = TaskStratifiedKFold(folds, task_column=estimator.task_column,
                              random_state=seed)
-    search = GridSearchCV(estimator, {"alpha": [float(a) for a in grid]}, cv=cv)
-    return search.fit(X, y).best_estimator_
+    search = twin(alphas=N_ALPHAS, cv=cv, **params).fit(X, y)
+    return clone(estimator).set_params(alpha=float(search.alpha_))
 
 
 def report(args):

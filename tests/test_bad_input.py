@@ -150,7 +150,7 @@ def test_unknown_task_at_prediction_is_named(name):
 def test_one_task_fits(name):
     X, y = long_data(name, tasks=["only"])
     params = {"n_clusters": 1} if name.startswith("Clustered") else {}
-    estimator = make(name, tol=1e-10, **params).fit(X, y)
+    estimator = make(name, tol=1e-12, **params).fit(X, y)
     assert estimator.coef_.shape == (1, 3) and np.all(np.isfinite(estimator.coef_))
     if name == "IndependentRegressor":  # ridge per task, alpha times n_t
         ridge = Ridge(alpha=estimator.alpha * len(y)).fit(X[["x0", "x1", "x2"]], y)

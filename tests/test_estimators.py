@@ -23,7 +23,8 @@ def _default(name):
     return estimator.set_params(n_clusters=1) if "Clustered" in name else estimator
 
 
-ESTIMATORS = [_default(name) for name in mtstats.__all__ if name[0].isupper()]
+ESTIMATORS = [_default(name) for name in mtstats.__all__  # *CV: test_cv_estimators
+              if name[0].isupper() and not name.endswith("CV")]
 VARIANTS = [
     mtstats.GroupLassoRegressor(l1_ratio=0.5),
     mtstats.IndependentRegressor(penalty="l1"),

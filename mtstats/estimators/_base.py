@@ -2,13 +2,14 @@
 
 A concrete estimator states only its loss (by being a regressor or a
 classifier), its penalty (``_make_penalty``) and whether coefficients are
-pooled across tasks. ``fit`` builds the loss/penalty/design triple in locals,
-calls :func:`mtstats.solvers.solve` and stores NumPy arrays; it never mutates
-a constructor parameter.
+pooled across tasks. ``fit`` builds the loss/penalty/design triple in locals
+(:mod:`mtstats.estimators._problem`), calls :func:`mtstats.solvers.solve` and
+stores NumPy arrays; it never mutates a constructor parameter.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -17,20 +18,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._backend import namespace_for_device, to_namespace, to_numpy
-from .._designs import build_design
-from .._scaling import DataScale, rescale_data, unscale_result
+from .._scaling import DataScale
 from .._separation import separated_tasks
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from .._tasks import (
-    center_targets,
-    encode_tasks,
-    split_task_column,
-    task_weights,
-    validate_fit_input,
-)
+from .._tasks import encode_tasks, split_task_column
 from ..losses import LogisticLoss, SquaredLoss
 from ..solvers import alpha_max, solve
+from ._problem import prepare_problem
 
 COMMON_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
@@ -58,18 +52,30 @@ COMMON_PARAMETERS_DOC = """task_column : str, int or None, default=None
         Fit an unpenalised intercept per task.
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol`` times the objective of the
-        intercept-only model (see :func:`mtstats.solvers.solve`).
+        intercept-only model (see :func:`mtstats.solvers.solve`). Floored at
+        8 machine epsilons of the data's dtype (2e-15 in float64, 1e-6 in
+        float32), below which the gap is rounding noise.
     max_iter : int, default=5000
         Maximum number of FISTA iterations.
     warm_start : bool, default=False
         Start from the previous solution when refitting on the same tasks.
+        Only the point carries over: FISTA restarts its momentum (and its
+        step), so ``max_iter=5`` fitted twice with a warm start is not the
+        same as ``max_iter=10`` fitted once.
     device : {"cpu", "cuda"}, default="cpu"
         Solve with NumPy or, on a CUDA GPU, with CuPy. Fitted attributes are
         NumPy arrays either way."""
 
 
 class MultitaskLinearModel(BaseEstimator):
-    """Base class: shared fitting logic of every mtstats linear estimator."""
+    """Base class: shared fitting logic of every mtstats linear estimator.
+
+    ``fit`` runs three steps that paths and the ``*CV`` estimators reuse:
+    :meth:`_prepare` (validate, rescale, centre, build the design: once per
+    data set), :meth:`_solve_problem` (one solve at a given penalty, possibly
+    warm-started) and :meth:`_set_solution` (fitted attributes in the user's
+    units).
+    """
 
     _pooled = False
     _parameter_constraints: dict = dict(COMMON_CONSTRAINTS)
@@ -80,38 +86,30 @@ class MultitaskLinearModel(BaseEstimator):
     def _is_classifier(self):
         return isinstance(self, ClassifierMixin)
 
-    def _problem(self, X, y):
-        data, tasks, classes, y_is_1d = validate_fit_input(
-            self, X, y, classifier=self._is_classifier()
-        )
-        xp = namespace_for_device(self.device)
-        weights = task_weights(self.task_weight, data.n_samples_per_task)
-        data, weights, scale = rescale_data(data, not self._is_classifier(), weights)
-        y_means = np.zeros(data.n_tasks)
-        if self.fit_intercept and not self._is_classifier():
-            data, y_means = center_targets(data)
-        design, y_xp, s, offsets = build_design(
-            data, xp, weights, self._pooled, center=self.fit_intercept
-        )
-        return (data, tasks, classes, y_is_1d, design, y_xp, s,
-                (offsets, y_means, scale))
+    def _prepare(self, X, y):
+        """Validate ``(X, y)`` and build the problem (a :class:`FitProblem`)."""
+        return prepare_problem(self, X, y, self._make_loss())
 
-    def _warm_start_point(self, tasks, design, offsets, dtype):
+    def _penalty_at(self, **params):
+        """The penalty with hyper-parameters ``params`` (e.g. ``alpha``)
+        replacing this estimator's; the estimator itself is not modified."""
+        if not params:
+            return self._make_penalty()
+        view = copy.copy(self)
+        vars(view).update(params)
+        return view._make_penalty()
+
+    def _warm_start_point(self, problem):
         """Previous solution in the solver's (scaled, centred) parametrisation."""
         if not (self.warm_start and hasattr(self, "coef_")):
             return None, None
-        if list(self.tasks_) != list(tasks) or self.coef_.shape[1] != design.n_features:
+        if (list(self.tasks_) != list(problem.tasks)
+                or self.coef_.shape[1] != problem.design.n_features):
             return None, None
-        x_offsets, y_means, scale = offsets
-        coef = self.coef_ / scale.coef
-        W0 = coef[:1].T if self._pooled else coef.T
-        b0 = self.intercept_ / scale.y - y_means + np.sum(x_offsets * coef, axis=1)
-        xp = design.xp
-        return to_namespace(xp, W0, dtype), to_namespace(xp, b0, dtype)
+        return problem.solver_point(self.coef_, self.intercept_)
 
-    def _solver_penalty(self, penalty):
-        """``penalty`` on the solver's variable of the rescaled problem."""
-        scale = getattr(self, "_data_scale", DataScale())
+    def _solver_penalty(self, penalty, scale):
+        """``penalty`` on the solver's variable of the problem rescaled by ``scale``."""
         if scale == DataScale():
             return penalty
         problem = (f"At the scale of these data (features of order {scale.x:.3g}, "
@@ -127,6 +125,46 @@ class MultitaskLinearModel(BaseEstimator):
             if before > 0 and not (0 < after < np.inf):
                 raise ValueError(problem)
         return rescaled
+
+    def _check_problem(self, problem):
+        """Refuse settings the data cannot support (hook for subclasses)."""
+
+    def _solver(self):
+        """The solve function, with the signature of :func:`~mtstats.solvers.solve`
+        (hook for subclasses)."""
+        return solve
+
+    def _solve_problem(self, problem, penalty, W0=None, b0=None):
+        """One solve of ``problem`` with ``penalty`` (in the user's units)."""
+        self._check_problem(problem)
+        return self._solver()(
+            problem.loss, self._solver_penalty(penalty, problem.scale),
+            problem.design, problem.y, problem.s, W0, b0,
+            fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
+
+    def _set_solution(self, problem, result, penalty, structure=True):
+        """Store a solution of ``problem`` as fitted attributes.
+
+        ``structure=False`` skips the structure attributes (cluster labels,
+        shared parts): enough to predict, for scoring along a path.
+        """
+        coef, intercept, result = problem.solution(result)
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.tasks_ = problem.tasks
+        self.n_samples_per_task_ = problem.data.n_samples_per_task
+        self.n_iter_ = result.n_iter
+        self.dual_gap_ = result.gap
+        self.objective_ = result.objective
+        unbounded = self._unbounded(problem, penalty)  # warns when it is
+        self.converged_ = result.converged and not unbounded
+        self._layout = problem.data.layout
+        self._y_is_1d = problem.y_is_1d
+        if problem.classes is not None:
+            self.classes_ = problem.classes
+        if structure or self._predicts_unseen_tasks():
+            self._store_structure(result, penalty)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -144,36 +182,13 @@ class MultitaskLinearModel(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        data, tasks, classes, y_is_1d, design, y_xp, s, offsets = self._problem(X, y)
-        W0, b0 = self._warm_start_point(tasks, design, offsets, data.X.dtype)
-        x_offsets, y_means, scale = offsets
-        self._data_scale = scale
-        try:
-            result = self._solve(self._make_loss(), design, y_xp, s, W0, b0)
-        finally:
-            del self._data_scale
-        V = to_numpy(result.W)
-        if self._pooled:
-            V = np.repeat(V, data.n_tasks, axis=1)
-        b = to_numpy(result.b) + y_means - np.sum(x_offsets * V.T, axis=1)
-        result = unscale_result(result, scale, to_numpy)
-        self.coef_ = np.ascontiguousarray((V * scale.coef).T.astype(V.dtype))
-        self.intercept_ = (b * scale.y).astype(V.dtype)
-        self.tasks_ = tasks
-        self.n_samples_per_task_ = data.n_samples_per_task
-        self.n_iter_ = result.n_iter
-        self.dual_gap_ = result.gap
-        self.objective_ = result.objective
-        unbounded = self._unbounded(data, tasks)  # warns when it is
-        self.converged_ = result.converged and not unbounded
-        self._layout = data.layout
-        self._y_is_1d = y_is_1d
-        if classes is not None:
-            self.classes_ = classes
-        self._store_structure(result)
-        return self
+        problem = self._prepare(X, y)
+        penalty = self._make_penalty()
+        W0, b0 = self._warm_start_point(problem)
+        result = self._solve_problem(problem, penalty, W0, b0)
+        return self._set_solution(problem, result, penalty)
 
-    def _unbounded(self, data, tasks):
+    def _unbounded(self, problem, penalty):
         """Warn and return True when an unpenalised logistic fit has no minimiser.
 
         Only ``alpha = 0`` (and ``beta = 0`` where there is one) leaves the
@@ -182,11 +197,13 @@ class MultitaskLinearModel(BaseEstimator):
         coefficients are an arbitrary point on the way (scikit-learn warns in
         this case too).
         """
-        if not self._is_classifier() or self.alpha != 0 or getattr(self, "beta", 0):
+        if (not self._is_classifier() or penalty.alpha != 0
+                or getattr(penalty, "beta", 0)):
             return False
-        separated = separated_tasks(data, self._pooled, self.fit_intercept)
+        separated = separated_tasks(problem.data, self._pooled, self.fit_intercept)
         if not separated:
             return False
+        tasks = problem.tasks
         labels = [tasks[t].item() if hasattr(tasks[t], "item") else tasks[t]
                   for t in separated]
         warnings.warn(
@@ -197,13 +214,7 @@ class MultitaskLinearModel(BaseEstimator):
             ConvergenceWarning, stacklevel=3)
         return True
 
-    def _solve(self, loss, design, y, s, W0, b0):
-        """One FISTA solve with this estimator's penalty (hook for subclasses)."""
-        return solve(loss, self._solver_penalty(self._make_penalty()), design, y,
-                     s, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
-                     max_iter=self.max_iter)
-
-    def _store_structure(self, result):
+    def _store_structure(self, result, penalty):
         """Set structure-specific fitted attributes (hook for subclasses)."""
 
     def _predicts_unseen_tasks(self):
@@ -229,11 +240,15 @@ class MultitaskLinearModel(BaseEstimator):
         if penalty.dual_norm(np.zeros((1, 1))) is None:
             raise ValueError(f"{self!r} has no alpha_max: its penalty is not a norm, "
                              "so no finite alpha sets every coefficient to zero.")
-        _, _, _, _, design, y_xp, s, (_, _, scale) = self._problem(X, y)
+        return self._alpha_max(self._prepare(X, y), penalty)
+
+    def _alpha_max(self, problem, penalty):
+        """``alpha_max`` of a prepared problem for a norm ``penalty``."""
+        scale = problem.scale
         # in the rescaled problem alpha is divided by x * y * weight
         factor = scale.x * scale.y * scale.weight
-        return factor * alpha_max(self._make_loss(), penalty, design, y_xp, s,
-                                  self.fit_intercept)
+        return factor * alpha_max(problem.loss, penalty, problem.design, problem.y,
+                                  problem.s, self.fit_intercept)
 
     def _decision(self, X):
         """Linear predictor: (n,) in the long layout or for 1-D y, else (n, T)."""

@@ -56,14 +56,12 @@ class _ClusteredModel(MultitaskLinearModel):
     def _make_penalty(self):
         return ClusterNorm(self.alpha, self.beta, self.n_clusters)
 
-    def _solve(self, loss, design, y, s, W0, b0):
-        if self.n_clusters > design.n_tasks:
+    def _check_problem(self, problem):
+        if self.n_clusters > problem.design.n_tasks:
             raise ValueError(f"n_clusters={self.n_clusters} exceeds the number of "
-                             f"tasks ({design.n_tasks}).")
-        return super()._solve(loss, design, y, s, W0, b0)
+                             f"tasks ({problem.design.n_tasks}).")
 
-    def _store_structure(self, result):
-        penalty = self._make_penalty()
+    def _store_structure(self, result, penalty):
         W = to_numpy(result.W).astype(np.float64)
         self.task_similarity_ = penalty.similarity(W)
         if self.n_clusters == 1:

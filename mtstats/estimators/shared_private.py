@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, fields
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,7 +12,7 @@ import numpy as np
 from .._backend import to_namespace, to_numpy
 from .._sklearn_compat import Interval, StrOptions
 from ..penalties import ClusterNorm, SharedMean, SubspaceRidge
-from ..solvers import solve
+from ..solvers import SolveResult, solve
 from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
 from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
@@ -20,6 +22,46 @@ def top_left_singular_vectors(W, n_components):
     """Orthonormal basis (d x h) of the top ``h`` left singular vectors of ``W``."""
     U, _, _ = np.linalg.svd(np.asarray(W, dtype=np.float64), full_matrices=False)
     return U[:, :n_components]
+
+
+@dataclass(frozen=True)
+class AlternatingResult(SolveResult):
+    """A :class:`~mtstats.solvers.SolveResult` that also counts alternations."""
+
+    n_outer_iter: int = 0
+
+
+def alternating_aso(loss, penalty, design, y, s, W0=None, b0=None, *,
+                    max_outer_iter=50, tol=1e-4, **kwargs):
+    """Alternate a FISTA solve for W (basis fixed) and the basis update.
+
+    ``penalty`` is the convex :class:`~mtstats.penalties.ClusterNorm` of the
+    same problem (in the solver's variables); its ``alpha``, ``beta`` and
+    ``k`` set the iASO strengths and the subspace dimension. Each half-step
+    lowers the same objective: for fixed ``Theta`` the penalty is
+    :class:`~mtstats.penalties.SubspaceRidge`; for fixed ``W`` the best
+    ``Theta`` spans the top left singular vectors of ``W``. The problem is
+    not jointly convex: the result is a stationary point. Other keyword
+    arguments go to every :func:`~mtstats.solvers.solve`.
+    """
+    xp = design.xp
+    kwargs["tol"] = tol
+    start = SubspaceRidge(penalty.alpha, penalty.beta,
+                          xp.zeros((design.n_features, 0), dtype=y.dtype))
+    result = solve(loss, start, design, y, s, W0, b0, **kwargs)
+    previous, n_outer = np.inf, 0
+    while n_outer < max_outer_iter:
+        n_outer += 1
+        basis = top_left_singular_vectors(to_numpy(result.W), penalty.k)
+        ridge = SubspaceRidge(penalty.alpha, penalty.beta,
+                              to_namespace(xp, basis, basis.dtype))
+        ridge.basis = xp.astype(ridge.basis, y.dtype)
+        result = solve(loss, ridge, design, y, s, result.W, result.b, **kwargs)
+        if previous - result.objective <= tol * result.null_objective:
+            break
+        previous = result.objective
+    values = {f.name: getattr(result, f.name) for f in fields(result)}
+    return AlternatingResult(**values, n_outer_iter=n_outer)
 
 
 class _SharedPrivateModel(MultitaskLinearModel):
@@ -61,46 +103,20 @@ class _SharedPrivateModel(MultitaskLinearModel):
             return SharedMean(self.alpha, self.beta, self.shared_penalty)
         return ClusterNorm(self.alpha, self.beta, self.n_components)
 
-    def _solve(self, loss, design, y, s, W0, b0):
-        if self.kind == "subspace" and self.n_components > design.n_features:
+    def _check_problem(self, problem):
+        if self.kind == "subspace" and self.n_components > problem.design.n_features:
             raise ValueError(f"n_components={self.n_components} exceeds the number "
-                             f"of features ({design.n_features}).")
-        if self.kind == "mean" or self.solver == "convex":
-            return super()._solve(loss, design, y, s, W0, b0)
-        return self._alternating_aso(loss, design, y, s, W0, b0)
+                             f"of features ({problem.design.n_features}).")
 
-    def _alternating_aso(self, loss, design, y, s, W0, b0):
-        """Alternate a FISTA solve for W (basis fixed) and the basis update.
+    def _solver(self):
+        if self.kind == "subspace" and self.solver == "alternating":
+            return partial(alternating_aso, max_outer_iter=self.max_outer_iter)
+        return solve
 
-        Each half-step lowers the same objective: for fixed ``Theta`` the
-        penalty is :class:`~mtstats.penalties.SubspaceRidge`; for fixed ``W``
-        the best ``Theta`` spans the top left singular vectors of ``W``. The
-        problem is not jointly convex: the result is a stationary point.
-        """
-        xp = design.xp
-        kwargs = dict(fit_intercept=self.fit_intercept, tol=self.tol,
-                      max_iter=self.max_iter)
-        start = SubspaceRidge(self.alpha, self.beta,
-                              xp.zeros((design.n_features, 0), dtype=y.dtype))
-        result = solve(loss, self._solver_penalty(start), design, y, s, W0, b0,
-                       **kwargs)
-        previous, n_outer = np.inf, 0
-        while n_outer < self.max_outer_iter:
-            n_outer += 1
-            basis = top_left_singular_vectors(to_numpy(result.W), self.n_components)
-            penalty = SubspaceRidge(self.alpha, self.beta,
-                                    to_namespace(xp, basis, basis.dtype))
-            penalty.basis = xp.astype(penalty.basis, y.dtype)
-            result = solve(loss, self._solver_penalty(penalty), design, y, s,
-                           result.W, result.b, **kwargs)
-            if previous - result.objective <= self.tol * result.null_objective:
-                break
-            previous = result.objective
-        self.n_outer_iter_ = n_outer
-        return result
-
-    def _store_structure(self, result):
+    def _store_structure(self, result, penalty):
         W = to_numpy(result.W)
+        if hasattr(result, "n_outer_iter"):
+            self.n_outer_iter_ = result.n_outer_iter
         if self.kind == "mean":
             w0, V = SharedMean.split(W)
             self.shared_coef_ = np.repeat(w0[None, :], W.shape[1], axis=0)

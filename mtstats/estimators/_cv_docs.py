@@ -1,0 +1,192 @@
+"""Docstrings of the ``*CV`` twins: one template, per-family pieces."""
+
+from __future__ import annotations
+
+from ._base import COMMON_PARAMETERS_DOC
+from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
+
+_CV_PARAMETERS_DOC = """alphas : int or array-like of shape (n_alphas,), default=100
+        An int: the number of values of the default grid, log-spaced from its
+        top down to ``eps`` times the top and computed on the data passed to
+        ``fit`` (after any pipeline step before this one). The top is
+        {grid} See :func:`mtstats.regularization_path`. An array: the grid
+        itself.
+    eps : float, default=1e-3
+        Ratio of the smallest to the largest ``alpha`` of the default grid.
+    cv : int, cross-validation generator, iterable or None, default=None
+        ``None`` or an int ``k``: :class:`mtstats.model_selection.TaskStratifiedKFold`
+        with ``k`` folds (5 for ``None``), this estimator's ``task_column``,
+        shuffled with ``random_state``, so every task is in every training
+        fold. Otherwise any scikit-learn splitter or iterable of
+        ``(train, test)`` index arrays.
+    scoring : str, callable or None, default=None
+        ``None``: the estimator's ``score`` (R^2 or accuracy, on observed
+        labels only). A scikit-learn scoring name is wrapped with
+        :func:`mtstats.metrics.observed_scorer`, so unobserved labels of a
+        wide ``Y`` are skipped; a callable ``scorer(estimator, X, y)`` is used
+        as it is. Larger is better.
+    n_jobs : int or None, default=None
+        Folds (and ``l1_ratio`` candidates) run in parallel with joblib.
+    random_state : int, RandomState or None, default=None
+        Shuffle of the default folds{random_state}."""
+
+_CV_FITTED_DOC = """alpha_ : float
+        The selected penalty strength.
+    alphas_ : ndarray of shape (n_alphas,){alphas_shape}
+        The grid, decreasing.
+    scores_path_ : ndarray of shape (n_alphas, n_folds){scores_shape}
+        Held-out score of every ``alpha`` on every fold (larger is better).
+    """
+
+_CV_DOC = r"""{kind} with ``alpha`` chosen by cross-validation.
+
+    The cross-validated twin of :class:`~mtstats.{base}`: for every ``alpha``
+    of a decreasing grid it minimises
+
+    .. math::
+
+        \sum_t \frac{{w_t}}{{n_t}} \sum_{{i \in t}} l(x_i^\top W_{{\cdot t}} + b_t,
+        y_i) + {penalty}
+
+    on each training fold, along one warm-started regularisation path per
+    fold (:func:`mtstats.regularization_path`), scores each ``alpha`` on the
+    fold's held-out rows, sets ``alpha_`` to the best mean score over the
+    folds (ties go to the larger ``alpha``) and refits on all the data at
+    ``alpha_``, as scikit-learn's ``MultiTaskLassoCV`` and
+    ``LogisticRegressionCV`` do. {searched}Other structure parameters stay
+    fixed; search them with ``GridSearchCV`` around this estimator.
+
+    Parameters
+    ----------
+    {own}{cv_params}
+    {common}
+
+    Attributes
+    ----------
+    {cv_fitted}{fitted}
+
+    See Also
+    --------
+    {base} : the same model at a fixed ``alpha``.
+    mtstats.regularization_path : the path behind every fold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtstats import {name}
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((90, 5))
+    >>> {example_y}
+    >>> est = {name}({example_args}alphas=8, cv=3, random_state=0).fit(X, Y)
+    >>> est.alphas_.shape, est.scores_path_.shape
+    ((8,), (8, 3))
+    >>> bool(est.alphas_.min() <= est.alpha_ <= est.alphas_.max())
+    True
+    """
+
+_Y = {"Regressor": "Y = X[:, :2] @ rng.standard_normal((2, 3)) + "
+                   "rng.standard_normal((90, 3))",
+      "Classifier": "Y = (X[:, :2] @ rng.standard_normal((2, 3)) + "
+                    "rng.standard_normal((90, 3)) > 0).astype(int)"}
+_KIND = {"Regressor": "Multitask linear regression",
+         "Classifier": "Multitask binary logistic regression"}
+_NORM_GRID = "``alpha_max``, the smallest ``alpha`` that zeroes every coefficient."
+_CURVATURE = ("ten times the loss curvature scale (the largest eigenvalue of the "
+              "loss Hessian in the coefficients, at the intercept-only model)")
+_RIDGE_GRID = (_CURVATURE + "; the penalty is quadratic, so no ``alpha`` zeroes "
+               "the coefficients.")
+
+
+def cv_doc(name, penalty, own="", searched="", grid=_NORM_GRID, example_args="",
+         random_state="", fitted_extra="", l1_ratio=False):
+    suffix = "Classifier" if name.endswith("ClassifierCV") else "Regressor"
+    shapes = (" or (n_l1_ratio, n_alphas)", " or (n_l1_ratio, n_alphas, n_folds)")
+    cv_fitted = _CV_FITTED_DOC.format(alphas_shape=shapes[0] if l1_ratio else "",
+                                      scores_shape=shapes[1] if l1_ratio else "")
+    fitted = _CLASSIFIER_FITTED_DOC if suffix == "Classifier" else _FITTED_DOC
+    return _CV_DOC.format(
+        kind=_KIND[suffix], base=name[:-2], name=name, penalty=penalty,
+        searched=searched, own=own, common=COMMON_PARAMETERS_DOC,
+        cv_params=_CV_PARAMETERS_DOC.format(grid=grid, random_state=random_state),
+        cv_fitted=cv_fitted,
+        fitted=fitted.replace("Attributes\n    ----------\n    ", "") + fitted_extra,
+        example_y=_Y[suffix], example_args=example_args)
+
+
+GROUP_LASSO = dict(
+    penalty=r"\alpha\Big(\rho \sum_j \lVert W_{j\cdot}\rVert_2 + "
+            r"\frac{1-\rho}{2}\lVert W\rVert_F^2\Big)",
+    own="""l1_ratio : float or list of float in [0, 1], default=1.0
+        ``rho``, the share of the L21 norm in the penalty; a list is searched
+        jointly with ``alpha`` (one grid per value, ``l1_ratio_`` the best).
+        ``l1_ratio=0`` is a ridge and gets the quadratic default grid.
+    """,
+    searched="A list of ``l1_ratio`` values is searched too, as by "
+             "``MultiTaskElasticNetCV``. ", l1_ratio=True,
+    grid="``alpha_max``; for ``l1_ratio=0`` (a ridge) it is " + _CURVATURE + ".",
+    fitted_extra="""
+    l1_ratio_ : float
+        The selected ``l1_ratio``.""")
+
+
+TRACE_NORM = dict(penalty=r"\alpha \lVert W\rVert_*")
+
+
+BASELINE = dict(
+    penalty=r"\alpha\,\Omega(W)",
+    own="""penalty : {"l2", "l1"}, default="l2"
+        ``"l2"``: :math:`\\Omega(W) = \\frac{1}{2}\\lVert W\\rVert_F^2`
+        (ridge, quadratic default grid); ``"l1"``: :math:`\\Omega(W) = \\sum
+        |W_{jt}|` (lasso, from ``alpha_max``). The pooled models constrain
+        ``W = w 1^T``.
+    """,
+    grid="``alpha_max`` for ``penalty=\"l1\"`` and, for ``\"l2\"``, " + _CURVATURE
+         + ".")
+
+
+CLUSTERED = dict(
+    penalty=r"\alpha\eta(1+\eta) \min_{M} \operatorname{tr}"
+            r"\big(W(\eta I + M)^{-1}W^\top\big),\quad \eta = \beta/\alpha",
+    own="""n_clusters : int, default=2
+        The number of task clusters (fixed).
+    beta : float, default=0.01
+        ``rho2``, the ridge-like strength, fixed along the path (> 0): the
+        path runs from strong clustering (large ``alpha``) to a plain ridge
+        of strength ``2 beta`` (small ``alpha``).
+    """,
+    grid=_RIDGE_GRID, example_args="2, ",
+    random_state=", and seed of the k-means step that labels the clusters",
+    fitted_extra="""
+    task_similarity_ : ndarray of shape (n_tasks, n_tasks)
+        The optimal ``M`` at ``alpha_``.
+    task_clusters_ : ndarray of shape (n_tasks,)
+        Cluster labels from spectral clustering of ``M``.""")
+
+
+SHARED_PRIVATE = dict(
+    penalty=r"\alpha\,\Omega_{\text{private}}(W) + "
+            r"\beta\,\Omega_{\text{shared}}(W)",
+    own="""kind : {"subspace", "mean"}, default="subspace"
+        The decomposition (see the base estimator).
+    n_components : int, default=1
+        Shared subspace dimension (``kind="subspace"``).
+    beta : float, default=0.01
+        Strength on the shared part, fixed along the path (> 0); ``alpha``,
+        the strength on the private parts, is the path variable.
+    shared_penalty : {"l2", "l1"}, default="l2"
+        Penalty on the shared model (``kind="mean"``).
+    solver : {"convex", "alternating"}, default="convex"
+        Subspace solver (``kind="subspace"``).
+    max_outer_iter : int, default=50
+        Alternations of the alternating solver.
+    unseen_task : {"shared", "error"}, default="shared"
+        ``kind="mean"``: predict unseen tasks with the shared model, or raise.
+    """,
+    grid=_RIDGE_GRID,
+    fitted_extra="""
+    shared_coef_ : ndarray of shape (n_tasks, n_features)
+        Shared part of every task's coefficients.
+    private_coef_ : ndarray of shape (n_tasks, n_features)
+        Private part, orthogonal to the shared part.
+    shared_basis_ : ndarray of shape (n_features, n_components)
+        ``kind="subspace"``: orthonormal basis of the shared subspace.""")
