@@ -76,6 +76,19 @@ def encode_tasks(task_values, known_tasks=None, allow_unknown=False):
         On missing labels, labels of mixed types, or (prediction time)
         unknown labels.
     """
+    raw = np.asarray(task_values)
+    if known_tasks is None and raw.dtype.kind in "biuU":  # one kind: vectorised
+        uniques, index = np.unique(raw, return_inverse=True)
+        if raw.dtype.kind in "bU":  # Python bools and strings, as the object path
+            uniques = uniques.astype(object)
+        return uniques.astype(np.int64) if raw.dtype.kind in "iu" else uniques, \
+            index.astype(np.int64).reshape(-1)
+    if known_tasks is None and raw.dtype.kind == "f" and np.all(np.isfinite(raw)):
+        uniques, index = np.unique(raw, return_inverse=True)
+        index = index.astype(np.int64).reshape(-1)
+        if np.all(uniques == np.round(uniques)):
+            return uniques.astype(np.int64), index
+        return uniques.astype(object), index
     values = np.asarray(task_values, dtype=object)
     if any(is_missing(v) for v in values):
         raise ValueError("The task column contains missing values (None/NaN).")

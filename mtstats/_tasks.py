@@ -129,15 +129,14 @@ def _check_task_sizes(counts, tasks):
             )
 
 
-def _check_classes_per_task(labels_per_task, tasks, classes):
-    for t, labels in enumerate(labels_per_task):
-        present = np.unique(labels)
-        if present.shape[0] < 2:
-            raise ValueError(
-                f"Task {label_repr(tasks[t])} has only one class "
-                f"({label_repr(classes[int(present[0])])}) among its {labels.shape[0]} "
-                "labels; every task needs both classes."
-            )
+def _check_classes_per_task(positives, counts, tasks, classes):
+    """Every task needs both classes: ``0 < positives[t] < counts[t]``."""
+    for t in np.flatnonzero((positives == 0) | (positives == counts)):
+        only = classes[1] if positives[t] else classes[0]
+        raise ValueError(
+            f"Task {label_repr(tasks[t])} has only one class ({label_repr(only)}) "
+            f"among its {int(counts[t])} labels; every task needs both classes."
+        )
 
 
 def _check_class_labels(labels, all_observed):
@@ -192,14 +191,15 @@ def validate_fit_input(estimator, X, y, *, classifier):
             f"X has {X_num.shape[0]} rows but y has {y.shape[0]} entries."
         )
     tasks, task_index = encode_tasks(task_values)
-    groups = [task_index == t for t in range(tasks.shape[0])]
     counts = np.bincount(task_index, minlength=tasks.shape[0])
     classes = None
     if classifier:
         _check_class_labels(y, all_observed=True)
         classes, y_num = encode_classes(y)
         _check_task_sizes(counts, tasks)
-        _check_classes_per_task([y_num[g] for g in groups], tasks, classes)
+        _check_classes_per_task(
+            np.bincount(task_index, weights=y_num, minlength=tasks.shape[0]),
+            counts, tasks, classes)
     else:
         y_num = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         _check_task_sizes(counts, tasks)
@@ -235,9 +235,7 @@ def _validate_wide(estimator, X, y, classifier, dtype):
         Y_num[observed] = Y01
         counts = observed.sum(axis=0)
         _check_task_sizes(counts, tasks)
-        _check_classes_per_task(
-            [Y_num[observed[:, t], t] for t in range(Y.shape[1])], tasks, classes
-        )
+        _check_classes_per_task(Y_num.sum(axis=0), counts, tasks, classes)
     else:
         Y_num = check_array(Y, dtype=np.float64, ensure_all_finite="allow-nan",
                             input_name="y", ensure_min_samples=1)
