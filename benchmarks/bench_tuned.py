@@ -235,6 +235,9 @@ def parse_args(argv=None):
     parser.add_argument("--n-alphas", type=int, default=100)
     parser.add_argument("--before", type=Path, default=None,
                         help="an older checkout for the long-layout comparison")
+    parser.add_argument("--l21-sizes", default=None,
+                        help="L21 problems as n:d:T,n:d:T (default: the four of "
+                             "the issue)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     return parser.parse_args(argv)
@@ -252,8 +255,10 @@ def main(argv=None):
     loads, start = [spine.load_average()], time.perf_counter()
     body = []
     if "l21" in sections:
-        body += l21_section(QUICK_L21_SIZES if quick else L21_SIZES,
-                            args.target_gap, args.repeats) + [""]
+        sizes = QUICK_L21_SIZES if quick else L21_SIZES
+        if args.l21_sizes:
+            sizes = [tuple(map(int, s.split(":"))) for s in args.l21_sizes.split(",")]
+        body += l21_section(sizes, args.target_gap, args.repeats) + [""]
     if "cv" in sections:
         body += cv_section(QUICK_CV_SIZES if quick else CV_SIZES,
                            10 if quick else args.n_alphas, args.repeats) + [""]
