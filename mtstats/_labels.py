@@ -77,19 +77,17 @@ def encode_tasks(task_values, known_tasks=None, allow_unknown=False):
         unknown labels.
     """
     raw = np.asarray(task_values)
-    if known_tasks is None and raw.dtype.kind in "biuU":  # one kind: vectorised
-        uniques, index = np.unique(raw, return_inverse=True)
-        if raw.dtype.kind in "bU":  # Python bools and strings, as the object path
-            uniques = uniques.astype(object)
-        return uniques.astype(np.int64) if raw.dtype.kind in "iu" else uniques, \
-            index.astype(np.int64).reshape(-1)
-    if known_tasks is None and raw.dtype.kind == "f" and np.all(np.isfinite(raw)):
-        uniques, index = np.unique(raw, return_inverse=True)
-        index = index.astype(np.int64).reshape(-1)
-        if np.all(uniques == np.round(uniques)):
-            return uniques.astype(np.int64), index
-        return uniques.astype(object), index
-    values = np.asarray(task_values, dtype=object)
+    if raw.dtype.kind in "biufU":  # one dtype: label the distinct values only
+        distinct, inverse = np.unique(raw, return_inverse=True)
+        known_tasks, index = _encode_object(distinct.astype(object), known_tasks,
+                                            allow_unknown)
+        return known_tasks, index[inverse.reshape(-1)]
+    return _encode_object(np.asarray(task_values, dtype=object), known_tasks,
+                          allow_unknown)
+
+
+def _encode_object(values, known_tasks, allow_unknown):
+    """:func:`encode_tasks` on an object array, one Python step per entry."""
     if any(is_missing(v) for v in values):
         raise ValueError("The task column contains missing values (None/NaN).")
     check_one_kind(values, "The task column")
