@@ -1,7 +1,8 @@
 """``mtstats report``: a per-task report from a CSV file in long layout.
 
 Reads one row per observation (a task column, a target column, numeric
-feature columns), tunes ``alpha`` of the chosen estimator and of the
+feature columns), tunes ``alpha`` of the chosen estimator (with its
+``ridge_ratio`` or ``shared_ratio``, where it has one) and of the
 independent and pooled baselines by task-stratified cross-validation, then
 writes the full HTML report (:func:`mtstats.report.task_report`) and prints
 its summary.
@@ -9,7 +10,7 @@ its summary.
 
 from __future__ import annotations
 
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 
 import mtstats
 
@@ -38,20 +39,30 @@ ESTIMATORS = {
 N_ALPHAS = 10
 
 
+def _stratify(classification):
+    """Folds of a classifier are stratified on task and class."""
+    return "task_label" if classification else "task"
+
+
 def _tuned(estimator, X, y, folds, seed):
-    """The estimator at the ``alpha`` its cross-validated twin chooses.
+    """The estimator at the ``alpha`` (and ratio) its cross-validated twin picks.
 
     The twin (``GroupLassoRegressorCV`` for ``GroupLassoRegressor``, ...)
     fits one warm-started regularisation path per task-stratified fold over
     its default grid (``alpha_max`` down to ``alpha_max / 1000`` for the
-    norms, a curvature-scaled grid for the ridge-type penalties).
+    norms, a curvature-scaled grid for the ridge-type penalties), for every
+    value of its default list of ``ridge_ratio`` (clustered) or
+    ``shared_ratio`` (shared/private models).
     """
     twin = getattr(mtstats, type(estimator).__name__ + "CV")
-    params = {k: v for k, v in estimator.get_params().items() if k != "alpha"}
+    tuned = ("alpha", *twin._path_params)
+    params = {k: v for k, v in estimator.get_params().items() if k not in tuned}
     cv = TaskStratifiedKFold(folds, task_column=estimator.task_column,
+                             stratify=_stratify(is_classifier(estimator)),
                              random_state=seed)
     search = twin(alphas=N_ALPHAS, cv=cv, **params).fit(X, y)
-    return clone(estimator).set_params(alpha=float(search.alpha_))
+    return clone(estimator).set_params(
+        **{name: float(getattr(search, name + "_")) for name in tuned})
 
 
 def report(args):
@@ -103,7 +114,9 @@ def _compute(args, X, y, dropped, classification):
                                         args.folds, args.seed)
                       for n in ("Independent", "Pooled")})
     cv = RepeatedTaskStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats,
-                                     task_column=args.task, random_state=args.seed)
+                                     task_column=args.task,
+                                     stratify=_stratify(classification),
+                                     random_state=args.seed)
     return task_report(
         tuned.pop("mtl"), X, y, baselines=tuned, cv=cv, n_splits=args.splits,
         random_state=args.seed, n_jobs=args.n_jobs, verbose=args.verbose,
@@ -139,7 +152,9 @@ def add_report_parser(commands):
                      default="auto", help="auto: classification when the target "
                      "has two values or is not numeric (default: %(default)s)")
     run.add_argument("--alpha", type=float_above(0), help="fixed alpha > 0 for "
-                     "every model (default: tuned by task-stratified CV)")
+                     "every model, ratios at their defaults (default: alpha, and "
+                     "the ridge or shared ratio of the clustered and shared-* "
+                     "estimators, tuned by task-stratified CV)")
     run.add_argument("--folds", type=int_at_least(2), default=5,
                      help="cross-validation folds, >= 2 (default: %(default)s)")
     run.add_argument("--repeats", type=int_at_least(1), default=4,

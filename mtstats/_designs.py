@@ -69,6 +69,10 @@ class SharedDesign:
         """``X^T (R 1)``: the adjoint of :meth:`pooled_linear_part`, (d, 1)."""
         return self.X.T @ self.xp.sum(R, axis=1, keepdims=True)
 
+    def pooled_gram(self, R):
+        """``sum_t X^T diag(R[:, t]) X`` (d, d) for row weights ``R`` (n, T)."""
+        return self.X.T @ (self.X * self.xp.sum(R, axis=1, keepdims=True))
+
 
 class StackedDesign:
     r"""Each row belongs to one task; tasks packed into padded blocks.
@@ -162,6 +166,15 @@ class StackedDesign:
             flat = xp.reshape(X, (-1, X.shape[2]))
             G = G + xp.matrix_transpose(flat) @ xp.reshape(Rk, (-1, 1))
         return G
+
+    def pooled_gram(self, R):
+        """``sum_i R_i x_i x_i^T`` (d, d) for row weights ``R`` (padded rows)."""
+        xp = self.xp
+        H = 0
+        for X, Rk in zip(self.blocks, self.block_rows(R), strict=True):
+            flat = xp.reshape(X, (-1, X.shape[2]))
+            H = H + xp.matrix_transpose(flat) @ (flat * xp.reshape(Rk, (-1, 1)))
+        return H
 
 
 class PooledDesign:
@@ -271,7 +284,11 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
     features are shifted by an offset ``c_t`` -- the task's feature means in
     the long layout, the column means of ``X`` in the wide one -- so that the
     intercepts are nearly orthogonal to the coefficients and the problem is
-    well conditioned. The shift is an exact reparametrisation: the solver's
+    well conditioned. ``center="global"`` shifts every task by the feature
+    means of all rows instead (used when the intercepts are shrunk together:
+    their penalty acts on the intercepts at the grand mean, which are then
+    the solver's own; :mod:`mtstats.datafits.pooling`). The shift is an
+    exact reparametrisation: the solver's
     intercepts ``b'`` map back by ``b_t = b'_t - c_t^T w_t``, and the penalty,
     which does not involve ``b``, is unchanged.
 

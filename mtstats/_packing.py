@@ -87,8 +87,9 @@ def pack_tasks(X, task_index, sizes, center):
         Task of every row.
     sizes : int ndarray of shape (n_tasks,)
         Rows per task (``bincount(task_index)``), all positive.
-    center : bool
-        Subtract every task's feature means from its rows.
+    center : bool or "global"
+        Subtract every task's feature means from its rows (``True``) or the
+        feature means of all rows (``"global"``).
 
     Returns
     -------
@@ -117,12 +118,15 @@ def pack_tasks(X, task_index, sizes, center):
         chunk[...] = X[np.where(padding, 0, index)]
         chunk[padding] = 0
     blocks, offsets, position = [], np.zeros((n_tasks, d), dtype=X.dtype), 0
+    global_mean = (X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+                   if center == "global" else None)
     for tasks, length in cuts:
         block = packed[position:position + length * tasks.shape[0]].reshape(
             tasks.shape[0], length, d)
         position += length * tasks.shape[0]
         if center:
-            _center_block(block, sizes[tasks], offsets, tasks)
+            _center_block(block, sizes[tasks], offsets, tasks,
+                          global_mean if center == "global" else None)
         blocks.append(block)
     block_tasks = [tasks for tasks, _ in cuts]
     flat = np.concatenate(block_tasks)
@@ -136,10 +140,15 @@ def pack_tasks(X, task_index, sizes, center):
                        destination, offsets)
 
 
-def _center_block(block, sizes, offsets, tasks):
-    """Subtract each task's mean from its real rows, in place, in chunks."""
+def _center_block(block, sizes, offsets, tasks, global_mean=None):
+    """Subtract each task's mean (or ``global_mean``) from its real rows, in
+    place, in chunks."""
     n_slots, length, d = block.shape
-    means = (block.sum(axis=1, dtype=np.float64) / sizes[:, None]).astype(block.dtype)
+    if global_mean is None:
+        means = (block.sum(axis=1, dtype=np.float64) / sizes[:, None]).astype(
+            block.dtype)
+    else:
+        means = np.broadcast_to(global_mean, (n_slots, d))
     offsets[tasks] = means
     step = max(1, CHUNK_ROWS // length)
     rows = np.arange(length)

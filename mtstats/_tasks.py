@@ -34,7 +34,7 @@ from ._labels import (
 __all__ = ["TaskData", "center_targets", "encode_tasks", "split_task_column",
            "task_weights", "validate_fit_input"]
 
-MIN_SAMPLES_PER_TASK = 2
+MIN_SAMPLES_PER_TASK = 1
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,35 @@ def _check_task_sizes(counts, tasks):
             )
 
 
-def _check_classes_per_task(positives, counts, tasks, classes):
-    """Every task needs both classes: ``0 < positives[t] < counts[t]``."""
+def _intercepts_bounded(estimator):
+    """Whether a one-class task keeps a finite intercept: intercepts shrunk
+    towards a common one (``intercept_shrinkage`` not 0) or not fitted."""
+    shrinkage = getattr(estimator, "intercept_shrinkage", 0.0)
+    return (not getattr(estimator, "fit_intercept", True)
+            or isinstance(shrinkage, str) or shrinkage > 0)
+
+
+def _check_classes_per_task(positives, counts, tasks, classes, estimator=None):
+    """Both classes overall; per task only where its intercept is unpenalised.
+
+    An unpenalised intercept of a task whose labels are all one class goes
+    to infinity, so such a task is refused unless the intercepts are shrunk
+    towards a common intercept (``intercept_shrinkage``).
+    """
+    n_positive, n_total = int(positives.sum()), int(counts.sum())
+    if n_positive in (0, n_total):
+        only = classes[1] if n_positive else classes[0]
+        raise ValueError(f"y has only one class ({label_repr(only)}) among its "
+                         f"{n_total} labels; a classifier needs both classes.")
+    if estimator is not None and _intercepts_bounded(estimator):
+        return
     for t in np.flatnonzero((positives == 0) | (positives == counts)):
         only = classes[1] if positives[t] else classes[0]
         raise ValueError(
             f"Task {label_repr(tasks[t])} has only one class ({label_repr(only)}) "
-            f"among its {int(counts[t])} labels; every task needs both classes."
+            f"among its {int(counts[t])} labels: its unpenalised intercept would "
+            "be infinite. Shrink the intercepts towards a common one "
+            "(intercept_shrinkage='auto' or > 0), or drop the task."
         )
 
 
@@ -199,7 +221,7 @@ def validate_fit_input(estimator, X, y, *, classifier):
         _check_task_sizes(counts, tasks)
         _check_classes_per_task(
             np.bincount(task_index, weights=y_num, minlength=tasks.shape[0]),
-            counts, tasks, classes)
+            counts, tasks, classes, estimator)
     else:
         y_num = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         _check_task_sizes(counts, tasks)
@@ -235,7 +257,8 @@ def _validate_wide(estimator, X, y, classifier, dtype):
         Y_num[observed] = Y01
         counts = observed.sum(axis=0)
         _check_task_sizes(counts, tasks)
-        _check_classes_per_task(Y_num.sum(axis=0), counts, tasks, classes)
+        _check_classes_per_task(Y_num.sum(axis=0), counts, tasks, classes,
+                                estimator)
     else:
         Y_num = check_array(Y, dtype=np.float64, ensure_all_finite="allow-nan",
                             input_name="y", ensure_min_samples=1)
@@ -259,16 +282,20 @@ def task_weights(spec, n_samples_per_task):
     """Per-task weights multiplying each task's mean loss.
 
     ``None`` gives 1 for every task; ``"n_samples"`` gives ``n_t`` (turning
-    mean losses into summed losses, as in MALSAR and RMTL); an array gives its
-    values, which must be finite and non-negative with one entry per task.
+    mean losses into summed losses, as in MALSAR and RMTL); ``"noise"`` gives
+    1 for every task, the base weights that the concomitant fit divides by
+    each task's estimated noise scale (:mod:`mtstats.solvers.concomitant`);
+    an array gives its values, which must be finite and non-negative with
+    one entry per task.
     """
     n_tasks = n_samples_per_task.shape[0]
-    if spec is None:
+    if spec is None or (isinstance(spec, str) and spec == "noise"):
         return np.ones(n_tasks)
     if isinstance(spec, str):
         if spec != "n_samples":
             raise ValueError(
-                f"task_weight must be None, 'n_samples' or an array; got {spec!r}."
+                "task_weight must be None, 'n_samples', 'noise' or an array; "
+                f"got {spec!r}."
             )
         return n_samples_per_task.astype(np.float64)
     weights = np.asarray(spec, dtype=np.float64).ravel()

@@ -21,8 +21,9 @@ import mtstats
 NAMES = [name for name in mtstats.__all__ if name.endswith(("Regressor", "Classifier"))]
 REGRESSORS = [n for n in NAMES if n.endswith("Regressor")]
 CLASSIFIERS = [n for n in NAMES if n.endswith("Classifier")]
-#: Degree of homogeneity of each family's penalty in W: how alpha (and beta)
-#: must change when W is rescaled for the objective to keep its minimiser.
+#: Degree of homogeneity of each family's penalty in W: how alpha (linear in
+#: every penalty, ratios fixed) must change when W is rescaled for the
+#: objective to keep its minimiser.
 DEGREE = {"GroupLasso": 1, "TraceNorm": 1, "Independent": 2, "Pooled": 2,
           "Clustered": 2, "SharedPrivate": 2}
 TASKS = ["a", "b", "c"]
@@ -100,11 +101,18 @@ def test_non_numeric_feature_is_named(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_task_with_one_sample_is_named(name):
+def test_task_with_one_sample_fits(name):
+    """Issue 9: one-row tasks are fitted (a classifier's needs its intercept
+    shrunk, since its one label is one class)."""
     X, y = long_data(name)
     X = pd.concat([X, X.iloc[[0]].assign(task="lonely")], ignore_index=True)
     y = pd.concat([y, y.iloc[[0]]], ignore_index=True)
-    assert_raises_naming(make(name), X, y, "'lonely'", "1 sample")
+    est = make(name)
+    if est._is_classifier():
+        assert_raises_naming(est, X, y, "'lonely'", "only one class")
+        est.set_params(intercept_shrinkage="auto")
+    est.fit(X, y)
+    assert "lonely" in list(est.tasks_)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -191,8 +199,8 @@ def test_duplicate_column_cannot_raise_the_optimum(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_more_features_than_samples(name):
     X, y = long_data(name, n=8, d=60)
-    estimator = make(name, alpha=0.1, beta=0.1) if "beta" in make(name).get_params() \
-        else make(name, alpha=0.1)
+    two_part = family(name) in ("Clustered", "SharedPrivate")  # alpha: the sum
+    estimator = make(name, alpha=0.2 if two_part else 0.1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # converges: no ConvergenceWarning
         estimator.fit(X, y)
@@ -211,10 +219,7 @@ def test_group_lasso_with_more_features_than_samples_matches_scikit_learn():
 
 
 def _strengths(name, estimator, factor):
-    params = {"alpha": estimator.alpha * factor}
-    if "beta" in estimator.get_params():
-        params["beta"] = estimator.beta * factor
-    return params
+    return {"alpha": estimator.alpha * factor}
 
 
 @pytest.mark.parametrize("name", NAMES)

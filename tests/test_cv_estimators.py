@@ -90,10 +90,11 @@ def test_refit_is_the_base_fit_at_alpha_():
     X, y, _ = make_multitask_regression(n_tasks=5, n_features=4, n_samples=(30, 50),
                                         structure="clustered", n_clusters=2,
                                         random_state=0)
-    cv = mtstats.ClusteredRegressorCV(2, task_column=-1, alphas=4, random_state=0)
+    cv = mtstats.ClusteredRegressorCV(2, ridge_ratio=0.5, task_column=-1, alphas=4,
+                                      random_state=0)
     cv.fit(X, y)
-    base = mtstats.ClusteredRegressor(2, alpha=cv.alpha_, task_column=-1,
-                                      random_state=0).fit(X, y)
+    base = mtstats.ClusteredRegressor(2, alpha=cv.alpha_, ridge_ratio=0.5,
+                                      task_column=-1, random_state=0).fit(X, y)
     np.testing.assert_array_equal(cv.coef_, base.coef_)
     np.testing.assert_array_equal(cv.task_clusters_, base.task_clusters_)
     assert cv.scores_path_.shape == (4, 5)  # default: TaskStratifiedKFold(5)
@@ -191,7 +192,7 @@ def test_grid_search_over_structure_parameters_around_a_cv_twin():
                                         random_state=0)
     inner = mtstats.ClusteredRegressorCV(task_column=-1, alphas=3, cv=3,
                                          random_state=0)
-    search = GridSearchCV(inner, {"n_clusters": [1, 2], "beta": [0.01, 0.1]},
+    search = GridSearchCV(inner, {"n_clusters": [1, 2], "ridge_ratio": [0.1, 0.5]},
                           cv=TaskStratifiedKFold(3, task_column=-1, random_state=0))
     search.fit(X, y)
     best = search.best_estimator_

@@ -24,8 +24,8 @@ FAMILIES = [
     ("Independent", {"penalty": "l2"}, 1.0),
     ("Pooled", {"penalty": "l2"}, 1.0),
     ("Pooled", {"penalty": "l1"}, None),
-    ("Clustered", {"n_clusters": 2, "beta": 0.05}, None),
-    ("SharedPrivate", {"kind": "mean", "beta": 0.05}, None),
+    ("Clustered", {"n_clusters": 2, "ridge_ratio": 0.5}, None),
+    ("SharedPrivate", {"kind": "mean", "shared_ratio": 0.5}, None),
 ]
 
 

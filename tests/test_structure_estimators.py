@@ -52,17 +52,18 @@ def _numpy_objective(blocks, coef, intercept, loss):
 
 def _cvx_penalty(est, W):
     d, T = W.shape
+    ratio = getattr(est, "ridge_ratio", None) or getattr(est, "shared_ratio", None)
     if getattr(est, "kind", "") == "mean":
         w0 = cp.sum(W, axis=1) / T
         V = W - cp.reshape(w0, (d, 1), order="F") @ np.ones((1, T))
         h = cp.sum_squares(w0) if est.shared_penalty == "l2" else cp.norm1(w0)
-        return est.beta * h + est.alpha * cp.sum_squares(V), []
-    eta = est.beta / est.alpha
+        return est.alpha * (ratio * h + (1 - ratio) * cp.sum_squares(V)), []
+    eta = ratio / (1 - ratio)
     k = getattr(est, "n_clusters", None) or est.n_components
     m = T if hasattr(est, "n_clusters") else d
     M = cp.Variable((m, m), symmetric=True)
     frac = cp.matrix_frac(W.T if m == T else W, eta * np.eye(m) + M)
-    return (est.alpha * eta * (1 + eta) * frac,
+    return (est.alpha * eta * frac,
             [M >> 0, np.eye(m) - M >> 0, cp.trace(M) == k])
 
 
@@ -76,11 +77,13 @@ def _data(loss, layout, seed):
 
 
 ESTIMATORS = {
-    "clustered": lambda cls: cls["Clustered"](2, alpha=0.2, beta=0.05),
+    "clustered": lambda cls: cls["Clustered"](2, alpha=0.25, ridge_ratio=0.2),
     "subspace": lambda cls: cls["SharedPrivate"]("subspace", n_components=2,
-                                                 alpha=0.2, beta=0.05),
-    "mean-l2": lambda cls: cls["SharedPrivate"]("mean", alpha=0.1, beta=0.05),
-    "mean-l1": lambda cls: cls["SharedPrivate"]("mean", alpha=0.1, beta=0.05,
+                                                 alpha=0.25, shared_ratio=0.2),
+    "mean-l2": lambda cls: cls["SharedPrivate"]("mean", alpha=0.15,
+                                                shared_ratio=1 / 3),
+    "mean-l1": lambda cls: cls["SharedPrivate"]("mean", alpha=0.15,
+                                                shared_ratio=1 / 3,
                                                 shared_penalty="l1"),
 }
 
@@ -120,7 +123,7 @@ def test_clusters_are_recovered():
     X, y, truth = make_multitask_regression(
         n_tasks=12, n_features=10, n_samples=(40, 80), structure="clustered",
         n_clusters=3, noise=1.0, random_state=0)
-    est = mtstats.ClusteredRegressor(3, alpha=0.1, beta=0.1, task_column=-1,
+    est = mtstats.ClusteredRegressor(3, alpha=0.2, ridge_ratio=0.5, task_column=-1,
                                      random_state=0).fit(X, y)
     assert adjusted_rand_score(truth.clusters, est.task_clusters_) >= 0.9
     same = truth.clusters[:, None] == truth.clusters[None, :]
@@ -132,7 +135,7 @@ def test_clusters_are_recovered_by_the_classifier():
     X, y, truth = make_multitask_classification(
         n_tasks=9, n_features=6, n_samples=(300, 400), structure="clustered",
         n_clusters=3, random_state=3)
-    est = mtstats.ClusteredClassifier(3, alpha=0.02, beta=0.02, task_column=-1,
+    est = mtstats.ClusteredClassifier(3, alpha=0.04, ridge_ratio=0.5, task_column=-1,
                                       random_state=0).fit(X, y)
     assert adjusted_rand_score(truth.clusters, est.task_clusters_) >= 0.9
 
@@ -143,7 +146,7 @@ def test_shared_subspace_is_recovered_and_parts_are_orthogonal(solver):
         n_tasks=20, n_features=20, n_samples=(60, 100), structure="shared_subspace",
         rank=2, noise=1.0, random_state=0)
     est = mtstats.SharedPrivateRegressor(
-        "subspace", n_components=2, alpha=1.0, beta=0.1, solver=solver,
+        "subspace", n_components=2, alpha=1.1, shared_ratio=1 / 11, solver=solver,
         task_column=-1).fit(X, y)
     angle = np.degrees(subspace_angles(est.shared_basis_, truth.subspace)).max()
     assert angle < 10
@@ -161,7 +164,7 @@ def test_shared_mean_split_is_orthogonal_and_recovers_the_shared_model():
     X, y, truth = make_multitask_regression(
         n_tasks=10, n_features=8, n_samples=(60, 100), structure="shared_mean",
         noise=0.5, random_state=0)
-    est = mtstats.SharedPrivateRegressor("mean", alpha=0.01, beta=0.001,
+    est = mtstats.SharedPrivateRegressor("mean", alpha=0.011, shared_ratio=1 / 11,
                                          task_column=-1).fit(X, y)
     np.testing.assert_allclose(est.private_coef_.sum(axis=0), 0, atol=1e-12)
     assert abs(np.sum(est.shared_coef_ * est.private_coef_)) <= 1e-10
@@ -210,13 +213,18 @@ def _per_task_mse(model, X, y):
                      for t in np.unique(tasks)])
 
 
+def _ratio_grid(name, strengths, betas):
+    """The grid of the former (strength, beta) pairs, as (alpha, ratio)."""
+    return [{"alpha": [a + b], name: [b / (a + b)]} for a in strengths for b in betas]
+
+
 CASES = {
     "clustered": (mtstats.ClusteredRegressor(3),
-                  {"alpha": [0.01, 0.1, 1.0], "beta": [0.01, 0.1]}),
+                  _ratio_grid("ridge_ratio", [0.01, 0.1, 1.0], [0.01, 0.1])),
     "shared_subspace": (mtstats.SharedPrivateRegressor(n_components=2),
-                        {"alpha": [0.1, 1.0, 10.0], "beta": [0.01, 0.1]}),
+                        _ratio_grid("shared_ratio", [0.1, 1.0, 10.0], [0.01, 0.1])),
     "shared_mean": (mtstats.SharedPrivateRegressor("mean"),
-                    {"alpha": [0.01, 0.1, 1.0], "beta": [0.001, 0.01]}),
+                    _ratio_grid("shared_ratio", [0.01, 0.1, 1.0], [0.001, 0.01])),
 }
 BASELINE_GRID = {"alpha": np.geomspace(1e-3, 10, 6)}
 

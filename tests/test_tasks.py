@@ -8,6 +8,7 @@ from mtstats import (
     GroupLassoClassifier,
     GroupLassoRegressor,
     IndependentRegressor,
+    PooledRegressor,
     TraceNormRegressor,
 )
 from mtstats._tasks import encode_tasks, split_task_column, task_weights
@@ -117,18 +118,35 @@ def test_predict_with_wrong_number_of_features_is_rejected(rng):
         est.predict(rng.standard_normal((5, 4)))
 
 
-def test_task_with_too_few_samples_is_rejected(long_frame):
+def test_task_with_one_sample_fits(long_frame):
+    """A one-row task is kept (issue 9): its intercept is its target without
+    shrinkage, and moves towards the others' with it."""
     frame, y = long_frame
     frame.loc[0, "school"] = "tiny"
-    with pytest.raises(ValueError, match="Task 'tiny' has 1 sample"):
-        TraceNormRegressor(task_column="school").fit(frame, y)
+    est = TraceNormRegressor(task_column="school").fit(frame, y)
+    tiny = list(est.tasks_).index("tiny")
+    assert est.n_samples_per_task_[tiny] == 1
+    # an unpenalised intercept fits a one-row task exactly
+    assert est.predict(frame.iloc[[0]])[0] == pytest.approx(y.iloc[0], abs=1e-6)
+    # with common slopes and summed losses (the mixed model's weighting) the
+    # shrunk intercept moves from its own value towards the others'
+    free = PooledRegressor(task_column="school", task_weight="n_samples").fit(
+        frame, y)
+    shrunk = PooledRegressor(task_column="school", task_weight="n_samples",
+                             intercept_shrinkage=5.0).fit(frame, y)
+    others = np.delete(shrunk.intercept_, tiny).mean()
+    own = free.intercept_[tiny]
+    assert min(own, others) < shrunk.intercept_[tiny] < max(own, others)
+    assert abs(shrunk.intercept_[tiny] - others) < 0.5 * abs(own - others)
 
 
-def test_wide_task_with_too_few_observed_labels_is_rejected(rng):
+def test_wide_task_with_no_observed_label_is_rejected(rng):
     Y = rng.standard_normal((20, 3))
-    Y[1:, 2] = np.nan
-    with pytest.raises(ValueError, match="Task 2 has 1 sample"):
+    Y[:, 2] = np.nan
+    with pytest.raises(ValueError, match="Task 2 has 0 samples"):
         GroupLassoRegressor().fit(rng.standard_normal((20, 3)), Y)
+    Y[0, 2] = 1.0  # one observed label: fitted
+    GroupLassoRegressor().fit(rng.standard_normal((20, 3)), Y)
 
 
 def test_classification_task_with_one_class_is_rejected(long_frame):
@@ -137,6 +155,10 @@ def test_classification_task_with_one_class_is_rejected(long_frame):
     labels[frame["school"] == "south"] = "yes"
     with pytest.raises(ValueError, match="Task 'south' has only one class"):
         GroupLassoClassifier(task_column="school").fit(frame, labels)
+    # with the intercepts shrunk together the task is fitted
+    est = GroupLassoClassifier(task_column="school",
+                               intercept_shrinkage="auto").fit(frame, labels)
+    assert np.all(np.isfinite(est.intercept_))
 
 
 def test_wide_classification_task_with_one_class_is_rejected(rng):

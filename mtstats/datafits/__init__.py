@@ -33,15 +33,18 @@ regularisation path, warm starts) compute them once.
 
 from __future__ import annotations
 
+from ..penalties.pooling import PartialPooling
 from ._common import is_plain_squared
 from .gram import GramDatafit
 from .grams import TaskGrams, gram_pays, task_grams
+from .pooling import PoolingDatafit
 from .rows import RowDatafit
 
-__all__ = ["GramDatafit", "RowDatafit", "TaskGrams", "make_datafit"]
+__all__ = ["GramDatafit", "PoolingDatafit", "RowDatafit", "TaskGrams",
+           "make_datafit"]
 
 
-def make_datafit(loss, design, y, s, gram="auto"):
+def make_datafit(loss, design, y, s, gram="auto", penalty=None):
     """The datafit for ``loss`` on ``design`` with targets ``y``, weights ``s``.
 
     Parameters
@@ -53,11 +56,23 @@ def make_datafit(loss, design, y, s, gram="auto"):
     gram : {"auto", True, False}, default="auto"
         Gram statistics for the plain squared loss: when they pay ("auto"),
         always (True) or never (False). Other losses always use rows.
+    penalty : object, optional
+        A :class:`~mtstats.penalties.PartialPooling` penalty (a free shared
+        mean, shrunk intercepts) wraps the datafit in a
+        :class:`~mtstats.datafits.pooling.PoolingDatafit`; other penalties
+        change nothing.
 
     Returns
     -------
-    RowDatafit or GramDatafit
+    RowDatafit, GramDatafit or PoolingDatafit
     """
+    inner = _plain_datafit(loss, design, y, s, gram)
+    if not isinstance(penalty, PartialPooling):
+        return inner
+    return PoolingDatafit(inner, penalty.free_mean, penalty.intercept_prior)
+
+
+def _plain_datafit(loss, design, y, s, gram):
     if gram is False or not is_plain_squared(loss) or (
             gram == "auto" and not gram_pays(design, s)):
         return RowDatafit(loss, design, y, s)

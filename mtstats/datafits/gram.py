@@ -107,25 +107,40 @@ class GramDatafit:
                            + lin[2]) * xp.sqrt(sq)
         return tuple(excess - sq / (2 * step) - k * size for k in ROUNDING)
 
-    def lipschitz(self, fit_intercept=True):
+    def lipschitz(self, fit_intercept=True, extra_intercept=0.0):
         """Largest eigenvalue of ``K`` (power iteration on the statistics) in
         the metric of :func:`~mtstats.datafits._common.step_metric`, and the
-        intercept step ratio."""
+        intercept step ratio; ``extra_intercept`` as for rows."""
         def bound(ratio):
             return power_iteration(scaled_map(self.hessian, ratio), self.coef_shape,
-                                   self.n_tasks, self.xp, self.dtype)
+                                   self.n_tasks, self.xp,
+                                   self.dtype) + ratio * extra_intercept
 
-        intercept = float(self.xp.max(self.grams.n))
+        intercept = float(self.xp.max(self.grams.n)) + extra_intercept
         return step_metric(bound, intercept, fit_intercept)
 
+    def profile_blocks(self, state, free_mean):
+        """``(G, g_b, H, B, h)`` as :meth:`RowDatafit.profile_blocks
+        <mtstats.datafits.RowDatafit.profile_blocks>`, from the statistics."""
+        g, xp = self.grams, self.xp
+        G, g_b, _ = self.linearize(state)
+        H = B = None
+        if free_mean:
+            B = g.m
+            if g.task_scale is not None:
+                H = g.H * xp.sum(g.task_scale)
+            else:
+                H = xp.sum(g.H, axis=0)
+        return G, g_b, H, B, g.n
+
     def profile(self, W, b, state):
-        """Optimal intercepts for fixed ``W`` (closed form); ``(b, state)``."""
+        """Optimal intercepts for fixed ``W`` (closed form); ``(W, b, state)``."""
         g = self.grams
         W, b, KW, Kb = state
         step = (Kb - g.ybar) / self.n_safe
         shift = g.m @ step[:, None] if g.pooled else g.m * step[None, :]
         state = (W, b - step, KW - shift, Kb - g.n * step)
-        return state[1], state
+        return W, state[1], state
 
     def null_model(self, fit_intercept):
         """``W = 0`` and the intercepts of the intercept-only model, with state."""
@@ -134,13 +149,13 @@ class GramDatafit:
         b = xp.zeros((self.n_tasks,), dtype=self.dtype)
         state = self.state(W, b)
         if fit_intercept:
-            b, state = self.profile(W, b, state)
+            W, b, state = self.profile(W, b, state)
         return W, b, state
 
     def duality_gap(self, penalty, W, b, state, fit_intercept=True):
-        """Duality gap, primal objective and profiled intercepts (see rows)."""
+        """Duality gap, primal objective, ``W`` and profiled intercepts (see rows)."""
         if fit_intercept:
-            b, state = self.profile(W, b, state)
+            W, b, state = self.profile(W, b, state)
         G, g_b, _ = self.linearize(state)
         gap, primal = quadratic_gap(penalty, self.value(state), W, b, G, g_b)
-        return gap, primal, b
+        return gap, primal, W, b

@@ -108,22 +108,44 @@ class RowDatafit:
         size = self.eps * (xp.abs(f_new) + xp.abs(f_z) + scale_z)
         return tuple(excess - quad - k * size for k in ROUNDING)
 
-    def lipschitz(self, fit_intercept=True):
+    def lipschitz(self, fit_intercept=True, extra_intercept=0.0):
         """Lipschitz constant of the gradient and the intercept step ratio.
 
         Curvature bound times ``||A||^2_s`` in the metric of
-        :func:`~mtstats.datafits._common.step_metric`.
+        :func:`~mtstats.datafits._common.step_metric`; ``extra_intercept``
+        bounds the curvature a smooth intercept penalty adds.
         """
         kappa = self.loss.curvature_bound
 
         def bound(ratio):
-            return kappa * lipschitz_constant(self.design, self.s, ratio=ratio)
+            return (kappa * lipschitz_constant(self.design, self.s, ratio=ratio)
+                    + ratio * extra_intercept)
 
-        intercept = kappa * float(self.xp.max(self.design.task_sums(self.s)))
+        intercept = (kappa * float(self.xp.max(self.design.task_sums(self.s)))
+                     + extra_intercept)
         return step_metric(bound, intercept, fit_intercept)
 
+    def profile_blocks(self, eta, free_mean):
+        r"""Gradient and curvature blocks for profiling (:mod:`.pooling`).
+
+        Returns ``(G, g_b, H, B, h)``: the gradient in ``(W, b)``; with
+        ``free_mean`` the pooled curvature :math:`H = \sum_t X_t^\top S_t
+        X_t` and :math:`B_{\cdot t} = X_t^\top S_t\mathbf 1` (else
+        ``None``); and the intercept curvatures ``h``.
+        """
+        design = self.design
+        G, g_b = design.adjoint(self.loss.gradient(eta, self.y, self.s))
+        weights = self.s * self.loss.curvature(eta, self.y)
+        H = B = None
+        if free_mean:
+            B, h = design.adjoint(weights)
+            H = design.pooled_gram(weights)
+        else:
+            h = design.task_sums(weights)
+        return G, g_b, H, B, h
+
     def profile(self, W, b, eta, n_newton=100):
-        """Intercepts minimising ``F`` for fixed ``W``; returns ``(b, eta)``.
+        """Intercepts minimising ``F`` for fixed ``W``; returns ``(W, b, eta)``.
 
         Per-task Newton steps until the step is negligible. One step is exact
         for squared loss; for losses with a ``newton_step_limit`` (logistic: 4
@@ -146,7 +168,7 @@ class RowDatafit:
             small, top = to_floats(xp, [xp.max(xp.abs(step)), xp.max(xp.abs(b))])
             if small < 1e-13 * max(1.0, top):
                 break
-        return b, eta
+        return W, b, eta
 
     def null_model(self, fit_intercept):
         """``W = 0`` and the intercepts of the intercept-only model, with state."""
@@ -155,7 +177,7 @@ class RowDatafit:
         b = xp.zeros((self.n_tasks,), dtype=self.y.dtype)
         eta = self.state(W, b)
         if fit_intercept:
-            b, eta = self.profile(W, b, eta)
+            W, b, eta = self.profile(W, b, eta)
         return W, b, eta
 
     def duality_gap(self, penalty, W, b, eta, fit_intercept=True):
@@ -164,20 +186,20 @@ class RowDatafit:
         Returns
         -------
         gap, primal : float
-        b_star : array
-            The profiled intercepts.
+        W, b_star : arrays
+            The point (``W`` unchanged) and the profiled intercepts.
         """
         xp, loss, y, s = self.xp, self.loss, self.y, self.s
         if fit_intercept:
-            b, eta = self.profile(W, b, eta)
+            W, b, eta = self.profile(W, b, eta)
         if self.quadratic:
             G, g_b = self.design.adjoint(loss.gradient(eta, y, s))
             gap, primal = quadratic_gap(penalty, self.value(eta), W, b, G, g_b)
-            return gap, primal, b
+            return gap, primal, W, b
         theta = -loss.gradient(eta, y, s)
         V, _ = self.design.adjoint(theta)
         scale = penalty.dual_scaling(V)
         primal, dual = to_floats(xp, [
             loss.value(eta, y, s) + penalty.value(W),
             loss.dual(scale * theta, y, s) - penalty.conjugate(scale * V)])
-        return primal - dual, primal, b
+        return primal - dual, primal, W, b

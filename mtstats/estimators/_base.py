@@ -23,21 +23,25 @@ from .._separation import separated_tasks
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._tasks import encode_tasks, split_task_column
 from ..losses import LogisticLoss, SquaredLoss
+from ..penalties.pooling import PartialPooling
 from ..solvers import alpha_max, solve
+from ..solvers.concomitant import concomitant_solver, null_noise_weights
 from ._problem import prepare_problem
 
 COMMON_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
     "task_column": "no_validation",
-    "task_weight": [None, StrOptions({"n_samples"}), "array-like"],
+    "task_weight": [None, StrOptions({"n_samples", "noise"}), "array-like"],
     "fit_intercept": ["boolean"],
+    "intercept_shrinkage": [StrOptions({"auto"}), Interval(Real, 0, None,
+                                                           closed="left")],
     "tol": [Interval(Real, 0, None, closed="neither")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "warm_start": ["boolean"],
     "device": [StrOptions({"cpu", "cuda"})],
 }
 
-COMMON_PARAMETERS_DOC = """task_column : str, int or None, default=None
+COMMON_PARAMETERS_DOC = r"""task_column : str, int or None, default=None
         Long layout: the column of ``X`` (DataFrame name or integer position)
         naming each row's task; ``y`` is then 1-D, and ``score`` pools all
         rows (score each task's rows for per-task figures). Every task must
@@ -45,11 +49,33 @@ COMMON_PARAMETERS_DOC = """task_column : str, int or None, default=None
         :class:`mtstats.model_selection.TaskStratifiedKFold`. ``None``: wide
         layout, ``y`` of shape (n_samples, n_tasks) with NaN marking
         unobserved labels.
-    task_weight : None, "n_samples" or array of shape (n_tasks,), default=None
+    task_weight : None, "n_samples", "noise" or array (n_tasks,), default=None
         Weight of each task's mean loss. ``None`` weighs tasks equally;
-        ``"n_samples"`` turns mean losses into summed losses (MALSAR/RMTL).
+        ``"n_samples"`` turns mean losses into summed losses (MALSAR/RMTL);
+        ``"noise"`` (regression only) weighs task ``t`` by
+        :math:`1/\sigma_t`, its noise scale, estimated jointly with the
+        coefficients: the convex concomitant objective
+        :math:`\sum_t [\lVert y_t - X_t w_t - b_t\rVert^2/(2n_t\sigma_t) +
+        \sigma_t/2] + \alpha\,\Omega(W)` with :math:`\sigma_t` bounded
+        below (:mod:`mtstats.solvers.concomitant`), stored in
+        ``task_noise_scale_``. Noisy tasks then count less, and ``alpha``
+        acts as :math:`\alpha\sigma_t` would with equal weights.
     fit_intercept : bool, default=True
-        Fit an unpenalised intercept per task.
+        Fit an intercept per task.
+    intercept_shrinkage : "auto" or float >= 0, default=0.0
+        Shrink the tasks' intercepts towards a common intercept :math:`\mu`
+        by the penalty :math:`\tfrac12\sum_t \lambda\frac{w_t}{n_t}(u_t -
+        \mu)^2` (:math:`\mu` free), :math:`u_t` the task's intercept at the
+        grand mean of the features (grand-mean centring, as multilevel
+        models recommend): the penalised form of a random intercept with
+        :math:`\lambda = \sigma^2/\tau^2` in units of observations, so that
+        each task's intercept keeps the fraction :math:`n_t/(n_t +
+        \lambda)` of its own evidence (with ``task_weight="n_samples"``
+        these are the mixed model's BLUP equations). ``0``: unpenalised
+        intercepts; ``"auto"``: :math:`\lambda` estimated by the method of
+        moments (:mod:`mtstats._variance_components`), stored in
+        ``intercept_shrinkage_``. With shrinkage, tasks whose labels are all
+        one class can be fitted.
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol`` times the objective of the
         intercept-only model (see :func:`mtstats.solvers.solve`). Floored at
@@ -65,6 +91,16 @@ COMMON_PARAMETERS_DOC = """task_column : str, int or None, default=None
     device : {"cpu", "cuda"}, default="cpu"
         Solve with NumPy or, on a CUDA GPU, with CuPy. Fitted attributes are
         NumPy arrays either way."""
+
+
+SHARED_MEAN_CONSTRAINT = {"shared_mean": ["boolean"]}
+
+SHARED_MEAN_DOC = r"""shared_mean : bool, default=False
+        Decompose :math:`W = w_0\mathbf 1^\top + V` with :math:`V\mathbf
+        1 = 0`, leave the mean model :math:`w_0` unpenalised and put the
+        penalty on the deviations :math:`V` (coefficients shrink towards
+        the tasks' mean, as random slopes do, instead of towards zero).
+        ``mean_coef_`` holds :math:`w_0`."""
 
 
 class MultitaskLinearModel(BaseEstimator):
@@ -129,16 +165,48 @@ class MultitaskLinearModel(BaseEstimator):
     def _check_problem(self, problem):
         """Refuse settings the data cannot support (hook for subclasses)."""
 
+    def _free_mean(self):
+        """Whether the shared mean model is unpenalised (hook)."""
+        return bool(getattr(self, "shared_mean", False))
+
+    def _pooling(self, penalty, problem):
+        """``penalty`` (solver units) with the free shared mean and the intercept
+        prior of ``problem`` (:class:`~mtstats.penalties.PartialPooling`), or
+        unchanged when neither is asked for."""
+        free_mean = self._free_mean()
+        prior = problem.intercept_prior
+        if not free_mean and prior is None:
+            return penalty
+        return PartialPooling(penalty, free_mean, prior)
+
     def _solver(self):
         """The solve function, with the signature of :func:`~mtstats.solvers.solve`
         (hook for subclasses)."""
         return solve
 
+    def _noise_weighted(self):
+        """Whether ``task_weight="noise"`` (refused for classifiers)."""
+        noise = isinstance(self.task_weight, str) and self.task_weight == "noise"
+        if noise and self._is_classifier():
+            raise ValueError(
+                f"task_weight='noise' estimates a noise scale per task, which only "
+                f"regression has; {type(self).__name__} is a classifier. Use "
+                "task_weight=None, 'n_samples' or an array.")
+        return noise
+
+    def _solver_for(self, problem):
+        """:meth:`_solver`, run inside the concomitant noise-scale fit
+        (:mod:`mtstats.solvers.concomitant`) when ``task_weight="noise"``."""
+        if not self._noise_weighted():
+            return self._solver()
+        return concomitant_solver(self._solver(), y_scale=problem.scale.y)
+
     def _solve_problem(self, problem, penalty, W0=None, b0=None):
         """One solve of ``problem`` with ``penalty`` (in the user's units)."""
         self._check_problem(problem)
-        return self._solver()(
-            problem.loss, self._solver_penalty(penalty, problem.scale),
+        return self._solver_for(problem)(
+            problem.loss,
+            self._pooling(self._solver_penalty(penalty, problem.scale), problem),
             problem.design, problem.y, problem.s, W0, b0,
             fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
 
@@ -156,6 +224,14 @@ class MultitaskLinearModel(BaseEstimator):
         self.n_iter_ = result.n_iter
         self.dual_gap_ = result.gap
         self.objective_ = result.objective
+        noise = getattr(result, "noise_scale", None)
+        if noise is not None:  # in the user's units
+            self.task_noise_scale_ = (noise * problem.scale.y).astype(coef.dtype)
+        else:
+            vars(self).pop("task_noise_scale_", None)
+        self.intercept_shrinkage_ = problem.intercept_shrinkage
+        if self._free_mean():
+            self.mean_coef_ = coef.mean(axis=0)
         unbounded = self._unbounded(problem, penalty)  # warns when it is
         self.converged_ = result.converged and not unbounded
         self._layout = problem.data.layout
@@ -247,8 +323,13 @@ class MultitaskLinearModel(BaseEstimator):
         scale = problem.scale
         # in the rescaled problem alpha is divided by x * y * weight
         factor = scale.x * scale.y * scale.weight
-        return factor * alpha_max(problem.loss, penalty, problem.design, problem.y,
-                                  problem.s, self.fit_intercept)
+        s = problem.s
+        if self._noise_weighted():  # the weights of the joint problem at W = 0
+            s = null_noise_weights(problem.loss, problem.design, problem.y, s,
+                                   self.fit_intercept, scale.y)
+        return factor * alpha_max(problem.loss, self._pooling(penalty, problem),
+                                  problem.design, problem.y, s,
+                                  self.fit_intercept)
 
     def _decision(self, X):
         """Linear predictor: (n,) in the long layout or for 1-D y, else (n, T)."""

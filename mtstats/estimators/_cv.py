@@ -21,18 +21,17 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer, get_scorer_names, r2_score
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
 
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ..metrics import observed_scorer
-from ..model_selection import TaskStratifiedKFold, _task_labels
+from ..model_selection import TaskStratifiedKFold
 from ..solvers.path import check_alpha_grid
 from ._base import MultitaskLinearModel
 from ._path import default_alpha_grid, problem_path
 
-__all__ = ["FoldScorer", "MultitaskCVMixin", "TaskClassStratifiedKFold",
-           "cv_constraints"]
+__all__ = ["FoldScorer", "MultitaskCVMixin", "cv_constraints"]
 
 CV_CONSTRAINTS = {
     "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
@@ -106,32 +105,15 @@ def _path_scores(estimator, X, y, train, test, alphas, scorer):
     return np.asarray(scores, dtype=np.float64)
 
 
-class TaskClassStratifiedKFold(TaskStratifiedKFold):
-    """:class:`~mtstats.model_selection.TaskStratifiedKFold` on (task, class)
-    strata: every task's two classes are spread over the folds, so that no
-    training fold leaves a task with one class (the default ``cv`` of the
-    classifiers). In the wide layout the class is that of the row's stratum
-    task."""
-
-    def split(self, X, y=None, groups=None):
-        """Yield ``(train, test)`` index arrays stratified on task and class."""
-        tasks = _task_labels(X, y, self.task_column)  # wide: -1 if unlabelled
-        Y = np.asarray(y).reshape(len(tasks), -1)
-        column = np.maximum(tasks, 0) if self.task_column is None else 0
-        labels = Y[np.arange(len(tasks)), column].astype(str)
-        labels[tasks < 0] = ""
-        strata = np.unique(np.column_stack([tasks.astype(str), labels]), axis=0,
-                           return_inverse=True)[1].ravel()
-        return StratifiedKFold.split(self, np.zeros(len(tasks)), strata)
-
-
 class MultitaskCVMixin:
     """``fit`` by cross-validation along the ``alpha`` path (left of the base).
 
     Subclasses inherit from their base estimator and list in
-    ``_path_params`` the parameters that may hold several candidate values
-    (``l1_ratio`` of the group lasso); every other parameter is passed to
-    the base estimator unchanged.
+    ``_path_params`` the parameter that may hold several candidate values
+    (``l1_ratio`` of the group lasso, ``ridge_ratio`` of the clustered and
+    ``shared_ratio`` of the shared/private models), searched jointly with
+    ``alpha``; every other parameter is passed to the base estimator
+    unchanged.
     """
 
     _path_params: tuple = ()
@@ -151,6 +133,13 @@ class MultitaskCVMixin:
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name} must be a number or a 1-D list of numbers; "
                              f"got {getattr(self, name)!r}.")
+        # every candidate must be a valid value of the base estimator's parameter
+        allowed = self._base_class()._parameter_constraints.get(name, [])
+        for value in values:
+            if not any(c.is_satisfied_by(float(value)) for c in allowed
+                       if isinstance(c, Interval)):
+                raise ValueError(f"Every {name} must be {allowed[0]}; got "
+                                 f"{float(value)!r}.")
         return [{name: float(value)} for value in values]
 
     def _grid(self, problem, params):
@@ -162,10 +151,12 @@ class MultitaskCVMixin:
     def _splitter(self, y):
         if self.cv is None or isinstance(self.cv, Integral):
             n_splits = 5 if self.cv is None else int(self.cv)
-            kind = (TaskClassStratifiedKFold if self._is_classifier()
-                    else TaskStratifiedKFold)
-            return kind(n_splits, task_column=self.task_column,
-                        random_state=self.random_state)
+            # classifiers: task x class strata, so no training fold leaves a
+            # task with one class (rare classes are only trained on)
+            stratify = "task_label" if self._is_classifier() else "task"
+            return TaskStratifiedKFold(n_splits, task_column=self.task_column,
+                                       stratify=stratify,
+                                       random_state=self.random_state)
         return check_cv(self.cv, y, classifier=self._is_classifier())
 
     def _fold_estimator(self, params):

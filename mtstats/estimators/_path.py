@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
+from ..solvers.concomitant import null_noise_weights
 from ..solvers.path import alpha_grid, check_alpha_grid, curvature_scale, solve_path
 
 __all__ = ["RegularizationPath", "default_alpha_grid", "problem_path",
@@ -75,9 +76,16 @@ def default_alpha_grid(estimator, problem, n_alphas=100, eps=1e-3, **params):
             and getattr(penalty, "l1_ratio", 1.0) > 0):
         top = estimator._alpha_max(problem, penalty)
     else:
-        L = curvature_scale(problem.loss, problem.design, problem.y, problem.s,
+        s = problem.s
+        if estimator._noise_weighted():  # the joint problem's weights at W = 0
+            s = null_noise_weights(problem.loss, problem.design, problem.y, s,
+                                   estimator.fit_intercept, problem.scale.y)
+        L = curvature_scale(problem.loss, problem.design, problem.y, s,
                             estimator.fit_intercept)
-        per_unit = estimator._solver_penalty(penalty, problem.scale).alpha
+        # the data scale's factor on a quadratic strength; ``penalty.alpha`` is
+        # 1 or, for the ratio-parametrised models, the positive share 1 - ratio
+        per_unit = (estimator._solver_penalty(penalty, problem.scale).alpha
+                    / penalty.alpha)
         top = RIDGE_TOP * L / per_unit
     return alpha_grid(top, n_alphas, eps)
 
@@ -93,25 +101,27 @@ def problem_path(estimator, problem, alphas, screening=True, **params):
 
     def penalty_for(alpha):
         penalty = estimator._penalty_at(alpha=alpha, **params)
-        return estimator._solver_penalty(penalty, problem.scale)
+        return estimator._pooling(
+            estimator._solver_penalty(penalty, problem.scale), problem)
 
     return solve_path(problem.loss, penalty_for, problem.design, problem.y,
                       problem.s, alphas, fit_intercept=estimator.fit_intercept,
                       tol=estimator.tol, max_iter=estimator.max_iter,
-                      screening=screening, solver=estimator._solver())
+                      screening=screening, solver=estimator._solver_for(problem))
 
 
 def regularization_path(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3,
                         screening=True):
     r"""Fit ``estimator`` along a decreasing grid of ``alpha``, warm-started.
 
-    Every other hyper-parameter (``l1_ratio``, ``beta``, ``n_clusters``, ...)
-    stays as set on ``estimator``, which is not modified. The data are
-    validated, rescaled and centred once, as ``fit`` does; each solve starts
-    from the previous solution and stops on the duality gap (``tol``) of the
-    full problem. For L1 and L21 penalties sequential strong rules restrict
-    each solve to a working set of features, checked afterwards on the full
-    problem (:mod:`mtstats.solvers.path`).
+    Every other hyper-parameter (``l1_ratio``, ``ridge_ratio``,
+    ``n_clusters``, ...) stays as set on ``estimator``, which is not
+    modified. The data are validated, rescaled and centred once, as ``fit``
+    does; each solve starts from the previous solution and stops on the
+    duality gap (``tol``) of the full problem. For L1 and L21 penalties
+    sequential strong rules restrict each solve to a working set of
+    features, checked afterwards on the full problem
+    (:mod:`mtstats.solvers.path`).
 
     Parameters
     ----------

@@ -17,6 +17,8 @@ from .._backend import namespace_for_device, to_namespace, to_numpy
 from .._designs import build_design
 from .._scaling import DataScale, rescale_data, unscale_result
 from .._tasks import TaskData, center_targets, task_weights, validate_fit_input
+from .._variance_components import estimate_intercept_shrinkage
+from ..penalties.pooling import InterceptPrior
 
 __all__ = ["FitProblem", "prepare_problem"]
 
@@ -43,6 +45,13 @@ class FitProblem:
         Exact power-of-two rescaling of the data (:mod:`mtstats._scaling`).
     pooled : bool
         One coefficient vector for all tasks.
+    intercept_shrinkage : float
+        ``lambda``, the strength of the intercept shrinkage in units of
+        observations (``"auto"`` resolved; 0 for unpenalised intercepts).
+    intercept_prior : InterceptPrior or None
+        The intercept penalty in the solver's units, on the device, with
+        weights ``kappa_t = lambda w_t / n_t`` (``None`` when ``lambda = 0``
+        or no intercepts are fitted).
     """
 
     data: TaskData
@@ -57,6 +66,8 @@ class FitProblem:
     y_means: np.ndarray
     scale: DataScale
     pooled: bool
+    intercept_shrinkage: float = 0.0
+    intercept_prior: object = None
 
     def solution(self, result):
         """Fitted ``(coef, intercept, result)`` in the user's units.
@@ -97,10 +108,31 @@ def prepare_problem(estimator, X, y, loss):
     xp = namespace_for_device(estimator.device)
     weights = task_weights(estimator.task_weight, data.n_samples_per_task)
     data, weights, scale = rescale_data(data, not classifier, weights)
+    shrinkage = resolve_intercept_shrinkage(estimator, data, classifier)
     y_means = np.zeros(data.n_tasks)
     if estimator.fit_intercept and not classifier:
         data, y_means = center_targets(data)
+    center = estimator.fit_intercept and ("global" if shrinkage > 0 else True)
     design, y_xp, s, offsets = build_design(data, xp, weights, estimator._pooled,
-                                            center=estimator.fit_intercept)
+                                            center=center)
+    prior = None
+    if shrinkage > 0:
+        kappa = shrinkage * np.asarray(weights, dtype=np.float64) / (
+            data.n_samples_per_task)
+        dtype = data.X.dtype
+        prior = InterceptPrior(to_namespace(xp, kappa, dtype),
+                               to_namespace(xp, y_means, dtype))
     return FitProblem(data, tasks, classes, y_is_1d, loss, design, y_xp, s,
-                      offsets, y_means, scale, estimator._pooled)
+                      offsets, y_means, scale, estimator._pooled, shrinkage, prior)
+
+
+def resolve_intercept_shrinkage(estimator, data, classifier):
+    """The estimator's ``intercept_shrinkage`` as a number (``"auto"`` estimated,
+    :func:`mtstats._variance_components.estimate_intercept_shrinkage`); 0
+    without intercepts or with one task."""
+    value = getattr(estimator, "intercept_shrinkage", 0.0)
+    if not estimator.fit_intercept or data.n_tasks < 2:
+        return 0.0
+    if isinstance(value, str):
+        return estimate_intercept_shrinkage(data, classifier)
+    return float(value)

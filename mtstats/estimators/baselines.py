@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from .._sklearn_compat import StrOptions
 from ..penalties import L1, SquaredFrobenius
-from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
+from ._base import (
+    COMMON_CONSTRAINTS,
+    COMMON_PARAMETERS_DOC,
+    SHARED_MEAN_CONSTRAINT,
+    MultitaskLinearModel,
+)
 from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
-from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC
+from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC, STRUCTURE_PARAMETERS_DOC
 
 
 class _BaselineModel(MultitaskLinearModel):
@@ -21,13 +26,14 @@ class _BaselineModel(MultitaskLinearModel):
     }
 
     def __init__(self, alpha=0.01, *, penalty="l2", task_column=None,
-                 task_weight=None, fit_intercept=True, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
+                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
+                 tol=1e-4, max_iter=5000, warm_start=False, device="cpu"):
         self.alpha = alpha
         self.penalty = penalty
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -35,6 +41,27 @@ class _BaselineModel(MultitaskLinearModel):
 
     def _make_penalty(self):
         return L1(self.alpha) if self.penalty == "l1" else SquaredFrobenius(self.alpha)
+
+
+class _IndependentModel(_BaselineModel):
+    _parameter_constraints = {**_BaselineModel._parameter_constraints,
+                              **SHARED_MEAN_CONSTRAINT}
+
+    def __init__(self, alpha=0.01, *, penalty="l2", shared_mean=False,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
+                 warm_start=False, device="cpu"):
+        super().__init__(alpha, penalty=penalty, task_column=task_column,
+                         task_weight=task_weight, fit_intercept=fit_intercept,
+                         intercept_shrinkage=intercept_shrinkage, tol=tol,
+                         max_iter=max_iter, warm_start=warm_start, device=device)
+        self.shared_mean = shared_mean
+
+    def _check_problem(self, problem):
+        if self.shared_mean and self.penalty == "l1":
+            raise ValueError("shared_mean=True needs penalty='l2': the lasso's "
+                             "proximal operator does not keep deviations from "
+                             "the shared mean summing to zero.")
 
 
 _PENALTY_DOC = r"""alpha : float, default=0.01
@@ -50,6 +77,11 @@ _INDEPENDENT_DOC = r"""One {kind} per task, fitted in one call (no-sharing basel
     W_{{\cdot t}} + b_t, y_i) + \alpha\,\Omega(W)` with {loss} loss and a
     penalty that separates over tasks, so task ``t``'s coefficients are those
     of its own fit: with ``penalty="l2"`` and unit task weights, {equivalent}.
+    With ``shared_mean=True`` the ridge acts on the deviations from the
+    tasks' mean model instead, and the tasks are no longer independent: this
+    is the mean-regularised multitask model of Evgeniou & Pontil (KDD 2004)
+    with an unpenalised mean, the penalised form of random slopes with
+    independent components.
 
     Parameters
     ----------
@@ -102,32 +134,35 @@ _POOLED_DOC = r"""One {kind} shared by every task, with per-task intercepts.
     """
 
 _REG = dict(kind="linear regression", loss="squared", suffix="Regressor",
-            params=_PENALTY_DOC.format(common=COMMON_PARAMETERS_DOC),
+            params=_PENALTY_DOC.format(common=STRUCTURE_PARAMETERS_DOC),
             fitted=_FITTED_DOC,
             equivalent="scikit-learn's ``Ridge(alpha=alpha * n_t)`` on the task",
             example_y="Y = X @ rng.standard_normal((3, 2)) + "
                       "rng.standard_normal((40, 2))")
 _CLF = dict(kind="logistic regression", loss="logistic", suffix="Classifier",
-            params=_PENALTY_DOC.format(common=COMMON_PARAMETERS_DOC),
+            params=_PENALTY_DOC.format(common=STRUCTURE_PARAMETERS_DOC),
             fitted=_CLASSIFIER_FITTED_DOC,
             equivalent="scikit-learn's ``LogisticRegression(C=1 / (alpha * n_t))``"
                        " on the task",
             example_y="Y = (X @ rng.standard_normal((3, 2)) > 0).astype(int)")
 
 
-class IndependentRegressor(MultitaskRegressorMixin, _BaselineModel):
+_POOLED_PARAMS = _PENALTY_DOC.format(common=COMMON_PARAMETERS_DOC)
+
+
+class IndependentRegressor(MultitaskRegressorMixin, _IndependentModel):
     __doc__ = _INDEPENDENT_DOC.format(**_REG)
 
 
-class IndependentClassifier(MultitaskClassifierMixin, _BaselineModel):
+class IndependentClassifier(MultitaskClassifierMixin, _IndependentModel):
     __doc__ = _INDEPENDENT_DOC.format(**_CLF)
 
 
 class PooledRegressor(MultitaskRegressorMixin, _BaselineModel):
-    __doc__ = _POOLED_DOC.format(**_REG)
+    __doc__ = _POOLED_DOC.format(**{**_REG, "params": _POOLED_PARAMS})
     _pooled = True
 
 
 class PooledClassifier(MultitaskClassifierMixin, _BaselineModel):
-    __doc__ = _POOLED_DOC.format(**_CLF)
+    __doc__ = _POOLED_DOC.format(**{**_CLF, "params": _POOLED_PARAMS})
     _pooled = True

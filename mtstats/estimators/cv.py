@@ -2,7 +2,9 @@
 
 Each twin is its base estimator plus the cross-validation parameters
 (``alphas``, ``eps``, ``cv``, ``scoring``, ``n_jobs``, ``random_state``);
-the machinery is :class:`~mtstats.estimators._cv.MultitaskCVMixin`.
+the machinery is :class:`~mtstats.estimators._cv.MultitaskCVMixin`. The
+group lasso, clustered and shared/private twins also search their ratio
+(``l1_ratio``, ``ridge_ratio``, ``shared_ratio``) jointly with ``alpha``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from ._cv_docs import (
     BASELINE,
     CLUSTERED,
     GROUP_LASSO,
+    RIDGE_RATIOS,
     SHARED_PRIVATE,
+    SHARED_RATIOS,
     TRACE_NORM,
     cv_doc,
 )
@@ -25,6 +29,7 @@ from .baselines import (
     PooledClassifier,
     PooledRegressor,
     _BaselineModel,
+    _IndependentModel,
 )
 from .clustered import ClusteredClassifier, ClusteredRegressor, _ClusteredModel
 from .shared_private import (
@@ -57,7 +62,8 @@ class _GroupLassoCV(MultitaskCVMixin):
 
     def __init__(self, *, l1_ratio=1.0, alphas=100, eps=1e-3, cv=None,
                  scoring=None, n_jobs=None, random_state=None, task_column=None,
-                 task_weight=None, fit_intercept=True, tol=1e-4, max_iter=5000,
+                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
+                 shared_mean=False, tol=1e-4, max_iter=5000,
                  warm_start=False, device="cpu"):
         self.l1_ratio = l1_ratio
         self.alphas = alphas
@@ -69,6 +75,8 @@ class _GroupLassoCV(MultitaskCVMixin):
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
+        self.shared_mean = shared_mean
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -88,7 +96,8 @@ class _TraceNormCV(MultitaskCVMixin):
 
     def __init__(self, *, alphas=100, eps=1e-3, cv=None, scoring=None,
                  n_jobs=None, random_state=None, task_column=None,
-                 task_weight=None, fit_intercept=True, tol=1e-4, max_iter=5000,
+                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
+                 shared_mean=False, tol=1e-4, max_iter=5000,
                  warm_start=False, device="cpu"):
         self.alphas = alphas
         self.eps = eps
@@ -99,6 +108,8 @@ class _TraceNormCV(MultitaskCVMixin):
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
+        self.shared_mean = shared_mean
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -118,8 +129,8 @@ class _BaselineCV(MultitaskCVMixin):
 
     def __init__(self, *, penalty="l2", alphas=100, eps=1e-3, cv=None,
                  scoring=None, n_jobs=None, random_state=None, task_column=None,
-                 task_weight=None, fit_intercept=True, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
+                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
+                 tol=1e-4, max_iter=5000, warm_start=False, device="cpu"):
         self.penalty = penalty
         self.alphas = alphas
         self.eps = eps
@@ -130,17 +141,35 @@ class _BaselineCV(MultitaskCVMixin):
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.device = device
 
 
-class IndependentRegressorCV(_BaselineCV, IndependentRegressor):
+class _IndependentCV(_BaselineCV):
+    _parameter_constraints = cv_constraints(_IndependentModel._parameter_constraints)
+
+    def __init__(self, *, penalty="l2", shared_mean=False, alphas=100, eps=1e-3,
+                 cv=None, scoring=None, n_jobs=None, random_state=None,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
+                 warm_start=False, device="cpu"):
+        super().__init__(penalty=penalty, alphas=alphas, eps=eps, cv=cv,
+                         scoring=scoring, n_jobs=n_jobs, random_state=random_state,
+                         task_column=task_column, task_weight=task_weight,
+                         fit_intercept=fit_intercept,
+                         intercept_shrinkage=intercept_shrinkage, tol=tol,
+                         max_iter=max_iter, warm_start=warm_start, device=device)
+        self.shared_mean = shared_mean
+
+
+class IndependentRegressorCV(_IndependentCV, IndependentRegressor):
     __doc__ = cv_doc("IndependentRegressorCV", **BASELINE)
 
 
-class IndependentClassifierCV(_BaselineCV, IndependentClassifier):
+class IndependentClassifierCV(_IndependentCV, IndependentClassifier):
     __doc__ = cv_doc("IndependentClassifierCV", **BASELINE)
 
 
@@ -153,14 +182,18 @@ class PooledClassifierCV(_BaselineCV, PooledClassifier):
 
 
 class _ClusteredCV(MultitaskCVMixin):
-    _parameter_constraints = cv_constraints(_ClusteredModel._parameter_constraints)
+    _path_params = ("ridge_ratio",)
+    _parameter_constraints = cv_constraints(
+        _ClusteredModel._parameter_constraints,
+        ridge_ratio=[Interval(Real, 0, 1, closed="neither"), "array-like"])
 
-    def __init__(self, n_clusters=2, *, beta=0.01, alphas=100, eps=1e-3, cv=None,
-                 scoring=None, n_jobs=None, random_state=None, task_column=None,
-                 task_weight=None, fit_intercept=True, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
+    def __init__(self, n_clusters=2, *, ridge_ratio=RIDGE_RATIOS, alphas=100,
+                 eps=1e-3, cv=None, scoring=None, n_jobs=None, random_state=None,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, shared_mean=False, tol=1e-4,
+                 max_iter=5000, warm_start=False, device="cpu"):
         self.n_clusters = n_clusters
-        self.beta = beta
+        self.ridge_ratio = ridge_ratio
         self.alphas = alphas
         self.eps = eps
         self.cv = cv
@@ -170,6 +203,8 @@ class _ClusteredCV(MultitaskCVMixin):
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
+        self.shared_mean = shared_mean
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -185,18 +220,21 @@ class ClusteredClassifierCV(_ClusteredCV, ClusteredClassifier):
 
 
 class _SharedPrivateCV(MultitaskCVMixin):
+    _path_params = ("shared_ratio",)
     _parameter_constraints = cv_constraints(
-        _SharedPrivateModel._parameter_constraints)
+        _SharedPrivateModel._parameter_constraints,
+        shared_ratio=[Interval(Real, 0, 1, closed="left"), "array-like"])
 
-    def __init__(self, kind="subspace", *, n_components=1, beta=0.01,
-                 shared_penalty="l2", solver="convex", max_outer_iter=50,
-                 unseen_task="shared", alphas=100, eps=1e-3, cv=None, scoring=None,
-                 n_jobs=None, random_state=None, task_column=None, task_weight=None,
-                 fit_intercept=True, tol=1e-4, max_iter=5000, warm_start=False,
-                 device="cpu"):
+    def __init__(self, kind="subspace", *, n_components=1,
+                 shared_ratio=SHARED_RATIOS, shared_penalty="l2", solver="convex",
+                 max_outer_iter=50, unseen_task="shared", alphas=100, eps=1e-3,
+                 cv=None, scoring=None, n_jobs=None, random_state=None,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, shared_mean=False, tol=1e-4,
+                 max_iter=5000, warm_start=False, device="cpu"):
         self.kind = kind
         self.n_components = n_components
-        self.beta = beta
+        self.shared_ratio = shared_ratio
         self.shared_penalty = shared_penalty
         self.solver = solver
         self.max_outer_iter = max_outer_iter
@@ -210,6 +248,8 @@ class _SharedPrivateCV(MultitaskCVMixin):
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
+        self.shared_mean = shared_mean
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start

@@ -6,8 +6,17 @@ from numbers import Real
 
 from .._sklearn_compat import Interval
 from ..penalties import L21, TraceNorm
-from ._base import COMMON_CONSTRAINTS, COMMON_PARAMETERS_DOC, MultitaskLinearModel
+from ._base import (
+    COMMON_CONSTRAINTS,
+    COMMON_PARAMETERS_DOC,
+    SHARED_MEAN_CONSTRAINT,
+    SHARED_MEAN_DOC,
+    MultitaskLinearModel,
+)
 from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
+
+#: Parameter docs of the estimators that take ``shared_mean``.
+STRUCTURE_PARAMETERS_DOC = SHARED_MEAN_DOC + "\n    " + COMMON_PARAMETERS_DOC
 
 _FITTED_DOC = """Attributes
     ----------
@@ -40,17 +49,21 @@ _CLASSIFIER_FITTED_DOC = _FITTED_DOC + """
 
 class _GroupLassoModel(MultitaskLinearModel):
     _parameter_constraints = {
-        **COMMON_CONSTRAINTS, "l1_ratio": [Interval(Real, 0, 1, closed="both")]
+        **COMMON_CONSTRAINTS, **SHARED_MEAN_CONSTRAINT,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     }
 
-    def __init__(self, alpha=0.01, *, l1_ratio=1.0, task_column=None,
-                 task_weight=None, fit_intercept=True, tol=1e-4, max_iter=5000,
+    def __init__(self, alpha=0.01, *, l1_ratio=1.0, shared_mean=False,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
                  warm_start=False, device="cpu"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.shared_mean = shared_mean
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -116,7 +129,7 @@ _GROUP_LASSO_DOC = r"""{kind} with joint feature selection (L21 / group lasso).
 class GroupLassoRegressor(MultitaskRegressorMixin, _GroupLassoModel):
     __doc__ = _GROUP_LASSO_DOC.format(
         kind="Multitask linear regression", loss="squared", malsar="Least_L21",
-        suffix="Regressor", common=COMMON_PARAMETERS_DOC, fitted=_FITTED_DOC,
+        suffix="Regressor", common=STRUCTURE_PARAMETERS_DOC, fitted=_FITTED_DOC,
         example_y="Y = X[:, :2] @ rng.standard_normal((2, 3)) + "
                   "rng.standard_normal((60, 3))")
 
@@ -124,21 +137,23 @@ class GroupLassoRegressor(MultitaskRegressorMixin, _GroupLassoModel):
 class GroupLassoClassifier(MultitaskClassifierMixin, _GroupLassoModel):
     __doc__ = _GROUP_LASSO_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
-        malsar="Logistic_L21", suffix="Classifier", common=COMMON_PARAMETERS_DOC,
+        malsar="Logistic_L21", suffix="Classifier", common=STRUCTURE_PARAMETERS_DOC,
         fitted=_CLASSIFIER_FITTED_DOC,
         example_y="Y = (X[:, :2] @ rng.standard_normal((2, 3)) > 0).astype(int)")
 
 
 class _TraceNormModel(MultitaskLinearModel):
-    _parameter_constraints = dict(COMMON_CONSTRAINTS)
+    _parameter_constraints = {**COMMON_CONSTRAINTS, **SHARED_MEAN_CONSTRAINT}
 
-    def __init__(self, alpha=0.01, *, task_column=None, task_weight=None,
-                 fit_intercept=True, tol=1e-4, max_iter=5000, warm_start=False,
-                 device="cpu"):
+    def __init__(self, alpha=0.01, *, shared_mean=False, task_column=None,
+                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
+                 tol=1e-4, max_iter=5000, warm_start=False, device="cpu"):
         self.alpha = alpha
+        self.shared_mean = shared_mean
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
+        self.intercept_shrinkage = intercept_shrinkage
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -199,7 +214,7 @@ _TRACE_NORM_DOC = r"""{kind} with low-rank sharing (trace-norm penalty).
 class TraceNormRegressor(MultitaskRegressorMixin, _TraceNormModel):
     __doc__ = _TRACE_NORM_DOC.format(
         kind="Multitask linear regression", loss="squared", malsar="Least_Trace",
-        suffix="Regressor", common=COMMON_PARAMETERS_DOC, fitted=_FITTED_DOC,
+        suffix="Regressor", common=STRUCTURE_PARAMETERS_DOC, fitted=_FITTED_DOC,
         example_y="Y = X @ np.outer(rng.standard_normal(5), [1.0, 0.5, -1.0]) + "
                   "rng.standard_normal((60, 3))")
 
@@ -207,7 +222,7 @@ class TraceNormRegressor(MultitaskRegressorMixin, _TraceNormModel):
 class TraceNormClassifier(MultitaskClassifierMixin, _TraceNormModel):
     __doc__ = _TRACE_NORM_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
-        malsar="Logistic_Trace", suffix="Classifier", common=COMMON_PARAMETERS_DOC,
+        malsar="Logistic_Trace", suffix="Classifier", common=STRUCTURE_PARAMETERS_DOC,
         fitted=_CLASSIFIER_FITTED_DOC,
         example_y="Y = (X @ np.outer(rng.standard_normal(5), [1.0, 0.5, -1.0]) > 0)"
                   ".astype(int)")

@@ -95,7 +95,10 @@ class SharedMean:
         xp = array_namespace(Z)
         z = self._shared_dual(Z)
         _, Z_V = self.split(Z)
-        shared = xp.sum(z * z) / (4 * self.beta) if self.shared == "l2" else 0.0
+        # beta = 0 (an unpenalised shared model) is used only under a free
+        # mean (mtstats.penalties.pooling), which profiles z to zero
+        shared = (xp.sum(z * z) / (4 * self.beta)
+                  if self.shared == "l2" and self.beta > 0 else 0.0)
         return shared + frobenius_sq(Z_V) / (4 * self.alpha)
 
 

@@ -71,8 +71,14 @@ def _held_out(estimator, X, y, cv, seed, n_jobs, verbose):
     if isinstance(cv, Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2; got {cv}.")
+        stratify = "task"  # classifiers: task x class where every cell splits
+        if is_classifier(estimator):  # (every row is held out once)
+            cells = np.column_stack([task_index, np.unique(y, return_inverse=True)[1]
+                                     .reshape(-1)])
+            if np.unique(cells, axis=0, return_counts=True)[1].min() >= cv:
+                stratify = "task_label"
         cv = TaskStratifiedKFold(int(cv), task_column=task_column, shuffle=True,
-                                 random_state=seed)
+                                 stratify=stratify, random_state=seed)
     if isinstance(cv, TaskStratifiedKFold):
         counts = np.bincount(task_index, minlength=len(tasks))
         if counts.min() < cv.n_splits:
@@ -207,8 +213,10 @@ def calibration_report(estimator, X, y, *, cv=5, n_bins=10, strategy="quantile",
     y : array-like of shape (n_samples,)
         Binary labels (classifiers) or targets (regressors).
     cv : int or splitter, default=5
-        Number of task-stratified folds, or a splitter whose test parts
-        partition the rows (each row held out exactly once).
+        Number of task-stratified folds (for a classifier stratified on task
+        and class when every task has ``cv`` rows of each class), or a
+        splitter whose test parts partition the rows (each row held out
+        exactly once).
     n_bins : int, default=10
         Bins of the reliability curve (quantile bins are reduced to keep about
         10 rows per bin on small tasks).

@@ -100,8 +100,9 @@ def compare_to_baselines(estimator, X, y, *, baselines=None, cv=None, metrics=No
         budget is the caller's responsibility when passing tuned baselines.
     cv : int, splitter or iterable of (train, test), optional
         Default ``RepeatedTaskStratifiedKFold(n_splits=10, n_repeats=10)``
-        seeded with ``random_state`` (for classifiers, stratified on task and
-        class when every task-class cell has 10 rows); an int K means one
+        seeded with ``random_state`` (for classifiers, ``stratify="task_label"``
+        when every task-class cell has 10 rows, so every row is still tested;
+        else on task only); an int K means one
         K-fold. A splitter's ``split(X, strata)`` gets the task labels (task
         x class for classifiers) as ``y``. Wide layout: shuffled repeated
         ``KFold`` over rows. Every test fold must hold every task (else

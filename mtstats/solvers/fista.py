@@ -119,7 +119,7 @@ def profile_intercepts(loss, design, y, s, eta_lin, b, n_newton=100):
     Per-task Newton steps (see :meth:`mtstats.datafits.RowDatafit.profile`).
     """
     datafit = RowDatafit(loss, design, y, s)
-    b, _ = datafit.profile(None, b, eta_lin + design.broadcast_tasks(b), n_newton)
+    _, b, _ = datafit.profile(None, b, eta_lin + design.broadcast_tasks(b), n_newton)
     return b
 
 
@@ -135,8 +135,9 @@ def duality_gap(loss, penalty, design, y, s, W, eta_lin, b, fit_intercept=True):
         The profiled intercepts.
     """
     datafit = RowDatafit(loss, design, y, s)
-    return datafit.duality_gap(penalty, W, b, eta_lin + design.broadcast_tasks(b),
-                               fit_intercept)
+    gap, primal, _, b = datafit.duality_gap(
+        penalty, W, b, eta_lin + design.broadcast_tasks(b), fit_intercept)
+    return gap, primal, b
 
 
 def alpha_max(loss, penalty, design, y, s, fit_intercept=True):
@@ -146,9 +147,9 @@ def alpha_max(loss, penalty, design, y, s, fit_intercept=True):
     gradient of the intercept-only model and ``Omega^D`` the dual norm; for the
     L21/ridge mix it is divided by ``l1_ratio``.
     """
-    datafit = RowDatafit(loss, design, y, s)
-    _, _, eta = datafit.null_model(fit_intercept)
-    G, _, _ = datafit.linearize(eta)
+    datafit = make_datafit(loss, design, y, s, gram=False, penalty=penalty)
+    _, _, state = datafit.null_model(fit_intercept)
+    G, _, _ = datafit.linearize(state)
     norm = penalty.dual_norm(G)
     if norm is None:
         raise ValueError(f"{penalty!r} is not a norm; it has no alpha_max.")
@@ -244,7 +245,8 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
         With the iterate of smallest certified gap (the last one where no
         gap is available).
     """
-    datafit = make_datafit(loss, design, y, s) if datafit is None else datafit
+    if datafit is None:
+        datafit = make_datafit(loss, design, y, s, penalty=penalty)
     xp = datafit.xp
     W, b, state = datafit.null_model(fit_intercept)
     null_objective = float(datafit.value(state) + penalty.value(W))
@@ -281,25 +283,30 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
         W_prev, b_prev, state_x = W, b, state_new
         if n_iter % check_every == 0 or n_iter == max_iter:
             if use_gap:
-                gap, primal, b_star = datafit.duality_gap(penalty, W, b, state_x,
-                                                          fit_intercept)
+                gap, primal, W_star, b_star = datafit.duality_gap(
+                    penalty, W, b, state_x, fit_intercept)
                 if best is None or abs(gap) < abs(best[0]):
-                    best = (gap, primal, W, b_star)
+                    best = (gap, primal, W_star, b_star)
                 # a clearly negative gap means an inexact dual point: go on
                 converged = abs(best[0]) <= tol_gap * gap_scale
+                if not converged and getattr(datafit, "adopts_profile", False):
+                    # continue from the profiled point (lower objective), as
+                    # after a momentum restart
+                    W, b, W_prev, b_prev, Wz, bz = (W_star, b_star) * 3
+                    state_x = state_z = datafit.state(W, b)
+                    momentum = 1.0
             else:
                 converged = residual <= tol * max(first_residual, 1e-300)
             if converged:
                 break
 
     if use_gap and best is None:  # max_iter < 1
-        gap, primal, b = datafit.duality_gap(penalty, W, b, state_x, fit_intercept)
-        best = (gap, primal, W, b)
+        best = datafit.duality_gap(penalty, W, b, state_x, fit_intercept)
     if use_gap:
         gap, objective, W, b = best
     else:
         if fit_intercept:
-            b, state_x = datafit.profile(W, b, state_x)
+            W, b, state_x = datafit.profile(W, b, state_x)
         objective = float(datafit.value(state_x) + penalty.value(W))
         gap = math.nan
     if warn and not converged:

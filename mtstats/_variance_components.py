@@ -1,0 +1,100 @@
+r"""Data-driven strength of the intercept shrinkage (``intercept_shrinkage="auto"``).
+
+The intercept penalty :math:`\tfrac12\sum_t\kappa_t(b_t - \mu)^2` with
+:math:`\kappa_t = \lambda\, w_t / n_t` is the penalised form of a random
+intercept :math:`b_t \sim N(\mu, \tau^2)` when :math:`\lambda =
+\sigma^2/\tau^2`, the ratio of the noise variance to the between-task
+variance, in units of observations: with the coefficients fixed, task
+:math:`t`'s intercept is the best linear unbiased predictor
+
+.. math::
+
+    b_t - \mu = \frac{n_t}{n_t + \lambda}\,(\bar r_t - \mu),
+
+:math:`\bar r_t` the mean of its partial residuals, whatever the task
+weights. ``"auto"`` estimates :math:`\lambda` by the method of moments:
+
+* regression -- the within-task least-squares fit (every task's features
+  and targets centred on the task's means) gives the slopes :math:`\hat\beta`
+  and :math:`\hat\sigma^2 = \mathrm{RSS}/(N - T - p)`; the tasks' mean
+  residuals :math:`a_t = \bar y_t - \bar x_t^\top\hat\beta` have variance
+  :math:`\tau^2 + \sigma^2/n_t`, so :math:`\hat\tau^2 = \max(0,
+  s_a^2 - \overline{\sigma^2/n_t})` (the unbalanced one-way ANOVA estimator;
+  Searle, Casella & McCulloch, *Variance Components*, 1992, ch. 3);
+* classification -- on the logit scale the noise variance is 1 per
+  observation (the binomial log-likelihood has unit weight), so
+  :math:`\lambda = 1/\tau^2`, with :math:`\tau^2` estimated from the tasks'
+  empirical logits :math:`a_t = \log\frac{k_t + 1/2}{n_t - k_t + 1/2}` and
+  their sampling variances :math:`1/(k_t + 1/2) + 1/(n_t - k_t + 1/2)`
+  (Cox & Snell, *Analysis of Binary Data*, 1989, sec. 2.1.6) in the same way.
+
+A between-task variance estimated at zero means full pooling; it is capped
+at :data:`POOLED_FACTOR` times the largest task size, where the shrinkage
+factor is below 1/1000.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["estimate_intercept_shrinkage"]
+
+#: ``lambda`` of a zero between-task variance, in units of the largest task.
+POOLED_FACTOR = 1e3
+
+
+def _ratio(a, v, counts, noise):
+    """``noise / tau^2`` from task effects ``a`` with sampling variances ``v``."""
+    if a.shape[0] < 2:
+        return 0.0
+    tau2 = float(np.var(a, ddof=1) - np.mean(v))
+    top = POOLED_FACTOR * float(counts.max())
+    if not tau2 > 0:
+        return top
+    return float(min(noise / tau2, top))
+
+
+def _task_rows(data):
+    """``(X_rows, y_rows, task_index)`` of every observed target."""
+    if data.layout == "long":
+        return data.X, data.y, data.task_index
+    rows, tasks = np.nonzero(data.observed)
+    return data.X[rows], data.y[rows, tasks], tasks
+
+
+def estimate_intercept_shrinkage(data, classifier):
+    """Method-of-moments ``lambda = sigma^2 / tau^2`` (module docstring).
+
+    Parameters
+    ----------
+    data : TaskData
+        Validated data (targets 0/1 for a classifier).
+    classifier : bool
+        Logistic (logit-scale moments) rather than squared loss.
+
+    Returns
+    -------
+    float
+        The shrinkage strength in units of observations (0: no shrinkage,
+        one task only).
+    """
+    X, y, task = _task_rows(data)
+    counts = np.bincount(task, minlength=data.n_tasks).astype(np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if classifier:
+        k = np.bincount(task, weights=y, minlength=data.n_tasks)
+        a = np.log((k + 0.5) / (counts - k + 0.5))
+        v = 1.0 / (k + 0.5) + 1.0 / (counts - k + 0.5)
+        return _ratio(a, v, counts, 1.0)
+    x_mean = np.stack([np.bincount(task, weights=X[:, j], minlength=data.n_tasks)
+                       for j in range(X.shape[1])], axis=1) / counts[:, None]
+    y_mean = np.bincount(task, weights=y, minlength=data.n_tasks) / counts
+    Xc, yc = X - x_mean[task], y - y_mean[task]
+    beta, _, rank, _ = np.linalg.lstsq(Xc, yc, rcond=None)
+    dof = X.shape[0] - data.n_tasks - rank
+    if dof < 1:
+        return 0.0
+    sigma2 = float(np.sum((yc - Xc @ beta) ** 2) / dof)
+    a = y_mean - x_mean @ beta
+    return _ratio(a, sigma2 / counts, counts, sigma2)
