@@ -151,3 +151,29 @@ def test_gram_datafit_equals_row_datafit(xp, penalty, layout, pooled, rng):
     np.testing.assert_allclose(_to_numpy(b.b), _to_numpy(a.b), atol=1e-6)
     assert b.objective == pytest.approx(a.objective, rel=1e-10)
     assert b.null_objective == pytest.approx(a.null_objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("penalty", [L21(0.05), TraceNorm(0.05), SquaredFrobenius(0.05)],
+                         ids=repr)
+@pytest.mark.parametrize("layout", ["wide", "long"])
+@pytest.mark.parametrize("loss", [SquaredLoss(), LogisticLoss()], ids=lambda x: x.name)
+def test_partial_pooling_agrees_across_namespaces(xp, penalty, layout, loss, rng):
+    """Free shared mean and shrunk intercepts: the profiled solve is one kernel."""
+    from mtstats.penalties.pooling import InterceptPrior, PartialPooling
+
+    data = _data(layout, loss.name == "logistic", rng)
+    kappa = 3.0 / data.n_samples_per_task
+    anchor = rng.standard_normal(data.n_tasks)
+
+    def pooled_solve(namespace):
+        design, y, s, _ = build_design(data, namespace, center="global")
+        prior = InterceptPrior(namespace.asarray(kappa), namespace.asarray(anchor))
+        return solve(loss, PartialPooling(penalty, True, prior), design, y, s,
+                     tol=1e-10, max_iter=20000)
+
+    reference = pooled_solve(namespace_for_device("cpu"))
+    result = pooled_solve(xp)
+    assert result.converged and reference.converged
+    np.testing.assert_allclose(_to_numpy(result.W), reference.W, atol=1e-7)
+    np.testing.assert_allclose(_to_numpy(result.b), reference.b, atol=1e-7)
+    assert result.objective == pytest.approx(reference.objective, rel=1e-10)
