@@ -153,8 +153,8 @@ def test_gram_datafit_equals_row_datafit(xp, penalty, layout, pooled, rng):
     assert b.null_objective == pytest.approx(a.null_objective, rel=1e-12)
 
 
-@pytest.mark.parametrize("penalty", [L21(0.05), TraceNorm(0.05), SquaredFrobenius(0.05)],
-                         ids=repr)
+@pytest.mark.parametrize("penalty", [L21(0.05), TraceNorm(0.05),
+                                     SquaredFrobenius(0.05)], ids=repr)
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("loss", [SquaredLoss(), LogisticLoss()], ids=lambda x: x.name)
 def test_partial_pooling_agrees_across_namespaces(xp, penalty, layout, loss, rng):
