@@ -17,7 +17,9 @@ _CV_PARAMETERS_DOC = """alphas : int or array-like of shape (n_alphas,), default
         ``None`` or an int ``k``: :class:`mtstats.model_selection.TaskStratifiedKFold`
         with ``k`` folds (5 for ``None``), this estimator's ``task_column``,
         shuffled with ``random_state``, so every task is in every training
-        fold. Otherwise any scikit-learn splitter or iterable of
+        fold; a classifier's folds are stratified by task and class
+        (``stratify="task_label"``), so no training fold leaves a task with
+        one class. Otherwise any scikit-learn splitter or iterable of
         ``(train, test)`` index arrays.
     scoring : str, callable or None, default=None
         ``None``: the estimator's ``score`` (R^2 or accuracy, on observed

@@ -37,6 +37,15 @@ _FITTED_DOC = """Attributes
         Final objective value.
     converged_ : bool
         Whether the relative gap fell below ``tol``.
+    intercept_shrinkage_ : float
+        The intercept shrinkage :math:`\\lambda` used (``"auto"`` resolved;
+        0 for unpenalised intercepts).
+    mean_coef_ : ndarray of shape (n_features,)
+        With ``shared_mean=True``: the unpenalised mean model :math:`w_0`,
+        the tasks' mean coefficients.
+    task_noise_scale_ : ndarray of shape (n_tasks,)
+        With ``task_weight="noise"``: every task's estimated noise scale
+        :math:`\\sigma_t` (the residual root mean square, floored).
     n_features_in_ : int
         Number of features (the task column is not counted).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

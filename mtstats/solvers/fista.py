@@ -290,11 +290,14 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
                 # a clearly negative gap means an inexact dual point: go on
                 converged = abs(best[0]) <= tol_gap * gap_scale
                 if not converged and getattr(datafit, "adopts_profile", False):
-                    # continue from the profiled point (lower objective), as
-                    # after a momentum restart
-                    W, b, W_prev, b_prev, Wz, bz = (W_star, b_star) * 3
-                    state_x = state_z = datafit.state(W, b)
-                    momentum = 1.0
+                    # move the iteration along the free directions to the
+                    # profiled point (lower objective): the current, previous
+                    # and extrapolated points are translated alike, so the
+                    # momentum is kept
+                    dW, db = W_star - W, b_star - b
+                    W, W_prev, Wz = W_star, W_prev + dW, Wz + dW
+                    b, b_prev, bz = b_star, b_prev + db, bz + db
+                    state_x, state_z = datafit.state(W, b), datafit.state(Wz, bz)
             else:
                 converged = residual <= tol * max(first_residual, 1e-300)
             if converged:
