@@ -10,6 +10,8 @@ its summary.
 
 from __future__ import annotations
 
+import argparse
+
 from sklearn.base import clone, is_classifier
 
 import mtstats
@@ -37,6 +39,8 @@ ESTIMATORS = {
 
 
 N_ALPHAS = 10
+#: Default of ``--partial-pooling`` (chosen on benchmarks/bench_mixed.py).
+PARTIAL_POOLING = True
 
 
 def _stratify(classification):
@@ -101,6 +105,9 @@ def _compute(args, X, y, dropped, classification):
 
     suffix = "Classifier" if classification else "Regressor"
     prefix, params = ESTIMATORS[args.estimator]
+    if args.partial_pooling:
+        params = {**params, "intercept_shrinkage": "auto",
+                  **({} if prefix == "Pooled" else {"shared_mean": True})}
     make = {name: getattr(mtstats, name + suffix)
             for name in (prefix, "Independent", "Pooled")}
     estimator = make[prefix](task_column=args.task, **params)
@@ -151,6 +158,13 @@ def add_report_parser(commands):
     run.add_argument("--kind", choices=["auto", "regression", "classification"],
                      default="auto", help="auto: classification when the target "
                      "has two values or is not numeric (default: %(default)s)")
+    run.add_argument("--partial-pooling", action=argparse.BooleanOptionalAction,
+                     default=PARTIAL_POOLING,
+                     help="shrink the multitask model towards the tasks' mean "
+                     "model (shared_mean=True) and its intercepts towards a "
+                     "common one (intercept_shrinkage='auto'), as a mixed model "
+                     "does; the independent and pooled baselines stay plain "
+                     "(default: %(default)s)")
     run.add_argument("--alpha", type=float_above(0), help="fixed alpha > 0 for "
                      "every model, ratios at their defaults (default: alpha, and "
                      "the ridge or shared ratio of the clustered and shared-* "
