@@ -309,3 +309,25 @@ def test_every_option_has_help():
     undocumented = [action.dest for action in _actions(build_parser())
                     if not (action.help and action.help.strip())]
     assert undocumented == []
+
+
+@pytest.mark.parametrize("flag,pooled", [(None, True), ("--partial-pooling", True),
+                                         ("--no-partial-pooling", False)])
+def test_partial_pooling_flag_reaches_the_multitask_model_only(
+        flag, pooled, data_csv, tmp_path, monkeypatch):
+    seen = {}
+
+    def capture(estimator, X, y, baselines=None, **kwargs):
+        seen["mtl"], seen["baselines"] = estimator, baselines
+        raise SystemExit(0)
+
+    monkeypatch.setattr(mtstats.report, "task_report", capture)
+    argv = report_argv(data_csv, "--out", str(tmp_path / "r.html"), "--alpha", "0.1")
+    with pytest.raises(SystemExit):
+        main(argv + ([flag] if flag else []))
+    params = seen["mtl"].get_params()
+    assert params["shared_mean"] is pooled
+    assert params["intercept_shrinkage"] == ("auto" if pooled else 0.0)
+    for baseline in seen["baselines"].values():  # baselines stay plain
+        assert baseline.get_params()["intercept_shrinkage"] == 0.0
+        assert not baseline.get_params().get("shared_mean", False)
