@@ -64,6 +64,8 @@ def _tuned(estimator, X, y, folds, seed):
     cv = TaskStratifiedKFold(folds, task_column=estimator.task_column,
                              stratify=_stratify(is_classifier(estimator)),
                              random_state=seed)
+    if is_classifier(estimator):  # a proper scoring rule (benchmarks/bench_mixed.py)
+        params.setdefault("scoring", "neg_log_loss")
     search = twin(alphas=N_ALPHAS, cv=cv, **params).fit(X, y)
     return clone(estimator).set_params(
         **{name: float(getattr(search, name + "_")) for name in tuned})
@@ -105,20 +107,22 @@ def _compute(args, X, y, dropped, classification):
 
     suffix = "Classifier" if classification else "Regressor"
     prefix, params = ESTIMATORS[args.estimator]
-    if args.partial_pooling:
-        params = {**params, "intercept_shrinkage": "auto",
-                  **({} if prefix == "Pooled" else {"shared_mean": True})}
+    shrink = {"intercept_shrinkage": "auto"} if args.partial_pooling else {}
+    if args.partial_pooling and prefix != "Pooled":
+        params = {**params, "shared_mean": True}
+    params = {**params, **shrink}
     make = {name: getattr(mtstats, name + suffix)
             for name in (prefix, "Independent", "Pooled")}
     estimator = make[prefix](task_column=args.task, **params)
     if args.alpha is not None:
         tuned = {"mtl": estimator.set_params(alpha=args.alpha)}
-        tuned.update({n.lower(): make[n](task_column=args.task, alpha=args.alpha)
+        tuned.update({n.lower(): make[n](task_column=args.task, alpha=args.alpha,
+                                         **shrink)
                       for n in ("Independent", "Pooled")})
     else:
         tuned = {"mtl": _tuned(estimator, X, y, args.folds, args.seed)}
-        tuned.update({n.lower(): _tuned(make[n](task_column=args.task), X, y,
-                                        args.folds, args.seed)
+        tuned.update({n.lower(): _tuned(make[n](task_column=args.task, **shrink),
+                                        X, y, args.folds, args.seed)
                       for n in ("Independent", "Pooled")})
     cv = RepeatedTaskStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats,
                                      task_column=args.task,
@@ -161,10 +165,10 @@ def add_report_parser(commands):
     run.add_argument("--partial-pooling", action=argparse.BooleanOptionalAction,
                      default=PARTIAL_POOLING,
                      help="shrink the multitask model towards the tasks' mean "
-                     "model (shared_mean=True) and its intercepts towards a "
-                     "common one (intercept_shrinkage='auto'), as a mixed model "
-                     "does; the independent and pooled baselines stay plain "
-                     "(default: %(default)s)")
+                     "model (shared_mean=True) and every model's intercepts "
+                     "towards a common one (intercept_shrinkage='auto'), as a "
+                     "mixed model does; the baselines' coefficients stay "
+                     "independent or pooled (default: %(default)s)")
     run.add_argument("--alpha", type=float_above(0), help="fixed alpha > 0 for "
                      "every model, ratios at their defaults (default: alpha, and "
                      "the ridge or shared ratio of the clustered and shared-* "
