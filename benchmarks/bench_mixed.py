@@ -24,8 +24,8 @@ scored rows and averaged over tasks (the pooled figure is reported too).
 
 Models.
 
-* mtstats: every entry of ``CANDIDATES`` -- a factory that receives the task
-  column and returns an unfitted ``*CV`` twin -- with its default ``cv``
+* mtstats: every entry of ``VARIANTS`` (an estimator family and its
+  parameters, built into the unfitted ``*CV`` twin of each kind) with its default ``cv``
   (task-stratified), ``n_jobs=1`` and ``random_state=0`` (``--alphas`` sets
   the grid size). *tuning* = the twin's whole ``fit`` (paths on the inner
   folds + refit); *fit* = one fit of the base estimator at the tuned
@@ -115,93 +115,59 @@ GOAL_SPEED = 10.0  # mtstats fit >= 10x faster than one MixedLM / GLMM fit
 RECOMMENDED = {"regression": "TraceNorm+mean+shrink",
                "binary": "TraceNorm+mean+shrink"}
 
-# name -> factory(task_column) -> unfitted *CV twin. Pass only what defines the
-# variant; n_jobs=1, random_state=0 and --alphas are set by the script. Add
-# variants freely, e.g.
-#   "TraceNorm+mean": lambda tc: mtstats.TraceNormRegressorCV(task_column=tc,
-#                                                            shared_mean=True),
-CANDIDATES = {
-    "regression": {
-        "TraceNorm": lambda tc: mtstats.TraceNormRegressorCV(task_column=tc),
-        "GroupLasso": lambda tc: mtstats.GroupLassoRegressorCV(task_column=tc),
-        "Clustered(k=2)": lambda tc: mtstats.ClusteredRegressorCV(
-            n_clusters=2, task_column=tc),
-        "Clustered(k=3)": lambda tc: mtstats.ClusteredRegressorCV(
-            n_clusters=3, task_column=tc),
-        "SharedPrivate(mean)": lambda tc: mtstats.SharedPrivateRegressorCV(
-            kind="mean", task_column=tc),
-        "SharedPrivate(subspace)": lambda tc: mtstats.SharedPrivateRegressorCV(
-            kind="subspace", task_column=tc),
-        "Independent(ridge)": lambda tc: mtstats.IndependentRegressorCV(
-            task_column=tc),
-        "Pooled": lambda tc: mtstats.PooledRegressorCV(task_column=tc),
-        # partial pooling (issue 9): intercepts shrunk towards a common one,
-        # structure on the deviations from the tasks' mean model
-        "Pooled+shrink": lambda tc: mtstats.PooledRegressorCV(
-            task_column=tc, intercept_shrinkage="auto"),
-        "Independent+mean+shrink": lambda tc: mtstats.IndependentRegressorCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto"),
-        "TraceNorm+mean+shrink": lambda tc: mtstats.TraceNormRegressorCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto"),
-        "GroupLasso+mean+shrink": lambda tc: mtstats.GroupLassoRegressorCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto"),
-        "Clustered(k=2)+mean+shrink": lambda tc: mtstats.ClusteredRegressorCV(
-            n_clusters=2, task_column=tc, shared_mean=True,
-            intercept_shrinkage="auto"),
-        "SharedPrivate(mean)+shrink": lambda tc: mtstats.SharedPrivateRegressorCV(
-            kind="mean", task_column=tc, intercept_shrinkage="auto"),
-        "TraceNorm+mean": lambda tc: mtstats.TraceNormRegressorCV(
-            task_column=tc, shared_mean=True),
-        "TraceNorm+shrink": lambda tc: mtstats.TraceNormRegressorCV(
-            task_column=tc, intercept_shrinkage="auto"),
-        # concomitant noise scales (issue 9.5); not combinable with pooling yet
-        "TraceNorm+noise": lambda tc: mtstats.TraceNormRegressorCV(
-            task_column=tc, task_weight="noise"),
-        "SharedPrivate(mean)+noise": lambda tc: mtstats.SharedPrivateRegressorCV(
-            kind="mean", task_column=tc, task_weight="noise"),
-    },
-    "binary": {
-        "TraceNorm": lambda tc: mtstats.TraceNormClassifierCV(task_column=tc),
-        "GroupLasso": lambda tc: mtstats.GroupLassoClassifierCV(task_column=tc),
-        "Clustered(k=2)": lambda tc: mtstats.ClusteredClassifierCV(
-            n_clusters=2, task_column=tc),
-        "Clustered(k=3)": lambda tc: mtstats.ClusteredClassifierCV(
-            n_clusters=3, task_column=tc),
-        "SharedPrivate(mean)": lambda tc: mtstats.SharedPrivateClassifierCV(
-            kind="mean", task_column=tc),
-        "SharedPrivate(subspace)": lambda tc: mtstats.SharedPrivateClassifierCV(
-            kind="subspace", task_column=tc),
-        "Independent(ridge)": lambda tc: mtstats.IndependentClassifierCV(
-            task_column=tc),
-        "Pooled": lambda tc: mtstats.PooledClassifierCV(task_column=tc),
-        "Pooled+shrink": lambda tc: mtstats.PooledClassifierCV(
-            task_column=tc, intercept_shrinkage="auto"),
-        "Independent+mean+shrink": lambda tc: mtstats.IndependentClassifierCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto"),
-        "TraceNorm+mean+shrink": lambda tc: mtstats.TraceNormClassifierCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto"),
-        "GroupLasso+mean+shrink": lambda tc: mtstats.GroupLassoClassifierCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto"),
-        "Clustered(k=2)+mean+shrink": lambda tc: mtstats.ClusteredClassifierCV(
-            n_clusters=2, task_column=tc, shared_mean=True,
-            intercept_shrinkage="auto"),
-        "SharedPrivate(mean)+shrink": lambda tc: mtstats.SharedPrivateClassifierCV(
-            kind="mean", task_column=tc, intercept_shrinkage="auto"),
-        "TraceNorm+mean": lambda tc: mtstats.TraceNormClassifierCV(
-            task_column=tc, shared_mean=True),
-        "TraceNorm+shrink": lambda tc: mtstats.TraceNormClassifierCV(
-            task_column=tc, intercept_shrinkage="auto"),
-        # tuned on the log-loss (a proper scoring rule) instead of accuracy
-        "TraceNorm+mean+shrink(logloss)": lambda tc: mtstats.TraceNormClassifierCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto",
-            scoring="neg_log_loss"),
-        "Pooled+shrink(logloss)": lambda tc: mtstats.PooledClassifierCV(
-            task_column=tc, intercept_shrinkage="auto", scoring="neg_log_loss"),
-        "GroupLasso+mean+shrink(logloss)": lambda tc: mtstats.GroupLassoClassifierCV(
-            task_column=tc, shared_mean=True, intercept_shrinkage="auto",
-            scoring="neg_log_loss"),
-    },
+# Partial pooling (issue 9): intercepts shrunk towards a common one, and the
+# structure put on the deviations from the tasks' mean model.
+_SHRINK = {"intercept_shrinkage": "auto"}
+_MEAN_SHRINK = {"shared_mean": True, **_SHRINK}
+_LOGLOSS = {"scoring": "neg_log_loss"}  # a proper scoring rule, not accuracy
+
+# name -> (estimator family, parameters, kinds it runs on). Pass only what
+# defines the variant; n_jobs=1, random_state=0 and --alphas are set by the
+# script. Add variants freely.
+VARIANTS = {
+    "TraceNorm": ("TraceNorm", {}, None),
+    "GroupLasso": ("GroupLasso", {}, None),
+    "Clustered(k=2)": ("Clustered", {"n_clusters": 2}, None),
+    "Clustered(k=3)": ("Clustered", {"n_clusters": 3}, None),
+    "SharedPrivate(mean)": ("SharedPrivate", {"kind": "mean"}, None),
+    "SharedPrivate(subspace)": ("SharedPrivate", {"kind": "subspace"}, None),
+    "Independent(ridge)": ("Independent", {}, None),
+    "Pooled": ("Pooled", {}, None),
+    "Pooled+shrink": ("Pooled", _SHRINK, None),
+    "Independent+mean+shrink": ("Independent", _MEAN_SHRINK, None),
+    "TraceNorm+mean+shrink": ("TraceNorm", _MEAN_SHRINK, None),
+    "GroupLasso+mean+shrink": ("GroupLasso", _MEAN_SHRINK, None),
+    "Clustered(k=2)+mean+shrink": ("Clustered", {"n_clusters": 2, **_MEAN_SHRINK},
+                                   None),
+    "SharedPrivate(mean)+shrink": ("SharedPrivate", {"kind": "mean", **_SHRINK},
+                                   None),
+    "TraceNorm+mean": ("TraceNorm", {"shared_mean": True}, None),
+    "TraceNorm+shrink": ("TraceNorm", _SHRINK, None),
+    # concomitant noise scales (issue 9.5); not combinable with pooling yet
+    "TraceNorm+noise": ("TraceNorm", {"task_weight": "noise"}, ("regression",)),
+    "SharedPrivate(mean)+noise": ("SharedPrivate", {"kind": "mean",
+                                                    "task_weight": "noise"},
+                                  ("regression",)),
+    "TraceNorm+mean+shrink(logloss)": ("TraceNorm", {**_MEAN_SHRINK, **_LOGLOSS},
+                                       ("binary",)),
+    "Pooled+shrink(logloss)": ("Pooled", {**_SHRINK, **_LOGLOSS}, ("binary",)),
+    "GroupLasso+mean+shrink(logloss)": ("GroupLasso", {**_MEAN_SHRINK, **_LOGLOSS},
+                                        ("binary",)),
 }
+_SUFFIX = {"regression": "RegressorCV", "binary": "ClassifierCV"}
+
+
+def _factory(family, params, kind):
+    """``task_column -> unfitted *CV twin`` of ``family`` for ``kind``."""
+    twin = getattr(mtstats, family + _SUFFIX[kind])
+    return lambda tc: twin(task_column=tc, **params)
+
+
+# kind -> name -> factory(task_column) -> unfitted *CV twin
+CANDIDATES = {kind: {name: _factory(family, params, kind)
+                     for name, (family, params, kinds) in VARIANTS.items()
+                     if kinds is None or kind in kinds}
+              for kind in _SUFFIX}
 
 
 @dataclass(frozen=True)
