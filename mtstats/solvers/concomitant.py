@@ -131,16 +131,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import to_numpy
-from ..datafits import GramDatafit, RowDatafit, make_datafit
+from ..datafits import RowDatafit, make_datafit
 from ..datafits._common import is_plain_squared, quadratic_gap
-from ..datafits.grams import task_grams
+from ..datafits.reweighted import KnownLipschitz, reweight_tasks
 from ..penalties.pooling import PartialPooling
 from .fista import TOL_FLOOR, SolveResult
 from .fista import solve as _fista_solve
@@ -165,39 +165,6 @@ class ConcomitantResult(SolveResult):
 
     noise_scale: object = None
     n_outer_iter: int = 0
-
-
-class _KnownLipschitz:
-    """A datafit whose Lipschitz bound is given (every other call delegates)."""
-
-    def __init__(self, datafit, lipschitz):
-        self._datafit, self._lipschitz = datafit, lipschitz
-
-    def __getattr__(self, name):
-        return getattr(self._datafit, name)
-
-    def lipschitz(self, fit_intercept=True):
-        return self._lipschitz
-
-
-def _scaled_datafit(base, loss, design, y, s, factor):
-    """``base`` (for weights ``s``) with task ``t``'s weights times ``factor[t]``."""
-    xp = design.xp
-    if isinstance(base, GramDatafit):
-        g = base.grams
-        if g.pooled:  # only the sum over tasks is stored: recompute
-            s_new = s * design.broadcast_tasks(factor)
-            return GramDatafit(task_grams(design, y, s_new), design, y.dtype)
-        if g.task_scale is not None:
-            H, task_scale = g.H, g.task_scale * factor
-        else:
-            ordered = factor if g.order is None else xp.take(factor, g.order)
-            H, task_scale = g.H * ordered[:, None, None], None
-        grams = replace(g, H=H, task_scale=task_scale, m=g.m * factor[None, :],
-                        c=g.c * factor[None, :], n=g.n * factor,
-                        ybar=g.ybar * factor, yy=g.yy * factor)
-        return GramDatafit(grams, design, y.dtype)
-    return RowDatafit(loss, design, y, s * design.broadcast_tasks(factor))
 
 
 def _host(values):
@@ -329,9 +296,9 @@ def solve_concomitant(loss, penalty, design, y, s, W0=None, b0=None, *,
     def datafit_for(sigma):  # weights rho s / sigma; reused for the same sigma
         if cache[0] is not sigma:
             factor = rho / sigma
-            scaled = _scaled_datafit(base, loss, design, y, s,
+            scaled = reweight_tasks(base, loss, design, y, s,
                                      xp.asarray(factor, dtype=y.dtype))
-            cache[:] = sigma, _KnownLipschitz(
+            cache[:] = sigma, KnownLipschitz(
                 scaled, (lipschitz * float(factor.max()), ratio))
         return cache[1]
 
