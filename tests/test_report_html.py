@@ -1,6 +1,11 @@
-"""The combined task report, its self-contained HTML file, and the CLI."""
+"""The combined task report: its self-contained HTML file in reading order
+(summary, contents, sections, methods), integer counts, parts and figures
+that fail without sinking it, its text summary, and the CLI."""
 
 import base64
+import re
+import sys
+import warnings
 from html.parser import HTMLParser
 
 import numpy as np
@@ -11,9 +16,13 @@ import mtstats
 from mtstats.cli import main
 from mtstats.datasets import make_multitask_classification, make_multitask_regression
 from mtstats.model_selection import RepeatedTaskStratifiedKFold
-from mtstats.report import task_report
+from mtstats.report import CalibrationResult, task_report
 
 pytest.importorskip("matplotlib")
+pytestmark = pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+
+SCRIPT = "<script>alert(1)</script>"
+QUOTES = "\"&'<b>"
 
 
 class _Collector(HTMLParser):
@@ -42,7 +51,9 @@ def _parse(path):
 def _check_page(path):
     page = _parse(path)
     assert page.tags.count("table") >= 4
-    assert page.tags.count("section") == 4
+    assert page.tags.count("section") == 4  # comparison, coefficients, ..., model
+    assert page.tags.count("h1") == 1 and page.tags.count("nav") == 1
+    assert page.tags.count("details") >= 6  # summary, 4 sections, methods
     assert page.external == []  # self-contained
     assert len(page.images) >= 3
     for src in page.images:
@@ -81,6 +92,207 @@ def test_task_report_for_a_classifier(tmp_path):
     _check_page(report.to_html(tmp_path / "report.html"))
 
 
+# ------------------------------------- reading order, counts, failing parts
+
+
+class _Page(HTMLParser):
+    """Tags with their attributes, and text, as a browser would see them."""
+
+    def __init__(self, markup):
+        super().__init__(convert_charrefs=True)
+        self.starts, self.text = [], []
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        self.starts.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def tags(self, name):
+        return [attrs for tag, attrs in self.starts if tag == name]
+
+
+
+
+def _data():
+    X, y, _ = make_multitask_regression(n_tasks=4, n_features=3, n_samples=(30, 36),
+                                        as_frame=True, random_state=0)
+    codes = sorted(X["task"].unique())
+    X = X.assign(task=X["task"].map(dict(zip(codes, [SCRIPT, "b", "c", "x" * 300],
+                                             strict=True))))
+    return X.rename(columns={"x0": QUOTES}), y
+
+
+def _report(**kwargs):
+    X, y = _data()
+    cv = RepeatedTaskStratifiedKFold(n_splits=2, n_repeats=1, task_column="task",
+                                     random_state=0)
+    baselines = {"independent": mtstats.IndependentRegressor(alpha=0.1,
+                                                             task_column="task"),
+                 "b" * 200: mtstats.PooledRegressor(alpha=0.1, task_column="task")}
+    return task_report(mtstats.TraceNormRegressor(alpha=0.1, task_column="task"),
+                       X, y, baselines=baselines, cv=cv, n_splits=2, random_state=0,
+                       **kwargs)
+
+
+@pytest.fixture(scope="module")
+def report():
+    return _report()
+
+
+def test_page_reads_top_down(report, tmp_path):
+    markup = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    page = _Page(markup)
+    assert len(page.tags("h1")) == 1 and "mtstats calibration report" not in markup
+    details = {attrs.get("id"): "open" in attrs for attrs in page.tags("details")}
+    assert details == {"summary": True, "comparison": False, "coefficients": False,
+                       "calibration": False, "model": False, "methods": False,
+                       None: False}  # the nested toggle of every coefficient
+    order = [markup.index(f'id="{anchor}"') for anchor in
+             ("summary", "comparison", "coefficients", "calibration", "methods")]
+    assert order == sorted(order) and markup.index('class="toc"') < order[1]
+    assert markup.index("Nadeau-Bengio corrected") > order[-1]  # the appendix
+    for reference in ("Nadeau, C. &amp; Bengio", "Holm, S. (1979)", "Stephens, M.",
+                      "Meinshausen, N., Meier", "Lei, J.", "DerSimonian",
+                      "Benjamini, Y. &amp; Hochberg"):
+        assert reference in markup[order[-1]:]
+    text = "".join(page.text)
+    assert SCRIPT in text and QUOTES in text and "<script>" not in markup
+    assert "r2_mtl" in text  # R² next to the primary metric, per task
+
+
+class _Tables(HTMLParser):
+    """Headers and cells of every ``table.simpletable`` of a page."""
+
+    def __init__(self, markup):
+        super().__init__(convert_charrefs=True)
+        self.tables, self._cell = [], None
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and dict(attrs).get("class") == "simpletable":
+            self.tables.append({"headers": [], "rows": []})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("th", "td") and self.tables:
+            self._cell = tag
+            target = (self.tables[-1]["headers"] if tag == "th"
+                      else self.tables[-1]["rows"][-1])
+            target.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td"):
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell == "th":
+            self.tables[-1]["headers"][-1] += data
+        elif self._cell == "td":
+            self.tables[-1]["rows"][-1][-1] += data
+
+
+def test_count_columns_have_no_decimals_on_the_page(report, tmp_path):
+    markup = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    seen = set()
+    for table in _Tables(markup).tables:
+        for j, name in enumerate(table["headers"]):
+            if re.fullmatch(r"n|n_\w+|hl_df|df|nnz\w*|rank", name):
+                cells = [row[j] for row in table["rows"] if len(row) > j]
+                assert not any(re.fullmatch(r"-?\d+\.0+", c) for c in cells), \
+                    (name, cells)
+                seen.add(name)
+    assert {"n", "n_test", "n_train", "n_tasks", "n_helped", "n_iter"} <= seen
+
+
+def test_text_summary_fits_a_terminal(report):
+    text = str(report)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert lines[0].startswith("mtstats task report: TraceNormRegressor")
+    assert text.index("Summary") < text.index("- Against") < text.index(
+        "Does sharing help?") < text.index("Methods")
+    assert SCRIPT[:20] in text and "&lt;" not in text  # labels may be cut
+    assert "x" * 300 not in text and "b" * 200 not in text
+    assert len(lines) < 120  # no 360-row coefficient table
+
+
+def test_coefficients_show_the_significant_rows_and_hide_the_rest(report):
+    part = report.coefficients
+    tables, status = part.highlights()
+    hit = part.table[part.significant() & (part.table["task"] != "__all__")]
+    if len(hit):
+        assert len(tables[0][1]) == len(hit)
+    else:
+        assert tables[0][0].startswith("No coefficient is significant")
+    assert f"of {4 * 3} coefficients" in status
+    table = part.table.assign(p_adj=1.0, lfsr=0.5)
+    table.loc[table.index[table["task"] != "__all__"][0], "lfsr"] = 0.01
+    with_lfsr = type(part)(table, part.notes)
+    tables, _ = with_lfsr.highlights()
+    assert len(tables[0][1]) == 1 and "lfsr" in tables[0][1]
+
+
+def test_a_failing_part_becomes_a_note(monkeypatch, tmp_path):
+    module = sys.modules["mtstats.report.task_report"]
+
+    def boom(*args, **kwargs):
+        raise ValueError("singular <matrix> & co")
+
+    monkeypatch.setattr(module, "coefficient_tests", boom)
+    with pytest.warns(RuntimeWarning, match="coefficients part could not be"):
+        broken = _report()
+    assert broken.coefficients is None
+    assert broken.errors == {"coefficients": "ValueError: singular <matrix> & co"}
+    markup = broken.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert ("This section could not be computed: ValueError: singular "
+            "&lt;matrix&gt; &amp; co") in markup
+    assert 'id="comparison"' in markup and 'id="calibration"' in markup
+    assert markup.count("data:image/png") >= 3  # the other parts' figures
+    text = str(broken)
+    assert "could not be computed: ValueError: singular <matrix>" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "<table" in broken._repr_html_()
+
+
+def test_a_failing_figure_becomes_a_note(monkeypatch, tmp_path, report):
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("no display")
+
+    monkeypatch.setattr(CalibrationResult, "figures", boom)
+    with pytest.warns(RuntimeWarning, match="figures could not be drawn"):
+        markup = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "The figures could not be drawn: RuntimeError: no display" in markup
+    assert markup.count("data:image/png") >= 3  # comparison and coefficients
+    with pytest.warns(RuntimeWarning, match="figures could not be drawn"):
+        section = report.calibration.html_section()  # a standalone result too
+    assert "The figures could not be drawn: RuntimeError" in section
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "Calibration" in str(report)  # the text never draws
+
+
+def test_a_section_or_summary_that_cannot_be_built_becomes_a_note(monkeypatch,
+                                                                   tmp_path):
+    from mtstats.report import CoefficientResult
+
+    def boom(*args, **kwargs):
+        raise KeyError("p_adj")
+
+    monkeypatch.setattr(CoefficientResult, "highlights", boom)
+    fresh = _report()
+    with pytest.warns(RuntimeWarning, match="coefficients section could not be"):
+        markup = fresh.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "This section could not be computed: KeyError: &#39;p_adj&#39;" in markup
+    assert markup.count("<table") >= 6  # the overview and the other sections
+    monkeypatch.undo()
+    monkeypatch.setattr(sys.modules["mtstats.report.task_report"],
+                        "build_overview", boom)
+    with pytest.warns(RuntimeWarning, match="summary could not be computed"):
+        text = str(_report())
+    assert "The summary could not be computed: KeyError" in text
+
+
 # ----------------------------------------------------------------------- CLI
 
 
@@ -100,6 +312,8 @@ def test_cli_report_writes_html_and_prints_the_summary(csv_file, tmp_path, capsy
     assert status == 0
     printed = capsys.readouterr().out
     assert "task_00" in printed and f"wrote {out}" in printed
+    assert printed.index("Summary") < printed.index("- Against the strongest")
+    assert max(len(line) for line in printed.splitlines()[:-1]) <= 100
     _check_page(out)
 
 

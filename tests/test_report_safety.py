@@ -46,9 +46,13 @@ LONG = "x" * 2400 + "<svg onload=alert(1)>" + "y" * 2579
 assert len(LONG) == 5000
 HOSTILE = [SCRIPT, IMG, JS, TABLE, UNICODE, NEWLINE, LONG]
 
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3",
-                "section", "table", "caption", "thead", "tbody", "tr", "th", "td",
-                "p", "em", "figure", "img", "figcaption"}
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "h1", "h2",
+                "h3", "section", "table", "caption", "thead", "tbody", "tr", "th",
+                "td", "p", "em", "strong", "span", "figure", "img", "figcaption",
+                "details", "summary", "nav", "ul", "ol", "li", "a"}
+#: The only link targets: the report's own section anchors.
+ANCHORS = {"summary", "comparison", "coefficients", "calibration", "model",
+           "methods"}
 
 
 class _Audit(HTMLParser):
@@ -79,6 +83,10 @@ def assert_safe(markup, expected=()):
         assert not name.lower().startswith("on"), (name, value)
         assert not (value or "").strip().lower().startswith("javascript:"), value
     assert all(src.startswith("data:image/png;base64,") for src in audit.images)
+    links = {value for name, value in audit.attrs if name == "href"}
+    assert links <= {f"#{anchor}" for anchor in ANCHORS}, links
+    ids = {value for name, value in audit.attrs if name == "id"}
+    assert ids <= ANCHORS, ids
     text = "".join(audit.data)
     for string in expected:
         assert string in text, f"{string[:40]!r} is not in the page's text"
@@ -153,6 +161,26 @@ def test_every_repr_html_is_safe(report):
         for markup in (part._repr_html_(), part.summary()._repr_html_()):
             assert "<table" in markup, name
             assert_safe(markup, strings)
+
+
+def test_overview_and_sentences_are_safe(report):
+    from mtstats.report._sections import overview_html
+    from mtstats.report._text import short_label
+
+    result, tasks, _ = report
+    baselines = list(result.comparison.table["baseline"].unique())
+    markup = overview_html(result.overview)
+    audit = assert_safe(markup, [short_label(t, 60) for t in tasks])
+    assert markup.count('title="') == len(tasks)  # the whole label, escaped
+    assert {value for name, value in audit.attrs if name == "title"} == {
+        f"task: {t}" for t in tasks}
+    assert {"table", "tr", "td", "ul", "li"} <= audit.tags
+    text = "".join(audit.data)
+    assert result.overview.baseline in text or result.overview.baseline[:20] in text
+    assert any(b[:20] in " ".join(result.overview.sentences) for b in baselines)
+    summary = result.summary().as_text()
+    assert all(len(line) <= 100 for line in summary.splitlines())
+    assert "&lt;" not in summary and "&quot;" not in summary
 
 
 def test_html_sections_escape_figure_captions(regression):

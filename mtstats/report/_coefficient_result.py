@@ -61,6 +61,67 @@ class CoefficientResult(ReportResult):
         return Summary(f"{self.title} ({self.method}, "
                        f"{self.conf_level:.0%} intervals)", tables, self.notes)
 
+    def significant(self):
+        """Boolean mask of the table's significant rows.
+
+        ``p_adj < 1 - conf_level``, or ``lfsr < 1 - conf_level`` where the table
+        has an ``lfsr`` column (group rows included).
+        """
+        level = 1 - self.conf_level
+        mask = self.table["p_adj"].astype(float).lt(level)
+        if "lfsr" in self.table:
+            mask |= self.table["lfsr"].astype(float).lt(level)
+        return mask.to_numpy()
+
+    def highlights(self, max_rows=25):
+        """The significant coefficients only, for the task report.
+
+        Parameters
+        ----------
+        max_rows : int, default=25
+            At most this many per-task rows (the smallest adjusted p-values).
+
+        Returns
+        -------
+        tables : list of (str, DataFrame)
+            The significant (task, term) rows (the penalised ``estimate``
+            and ``estimate_inference``, the centre of the interval), then the
+            significant group rows; without any, the ``min(10, max_rows)``
+            smallest ``p_adj``.
+        status : str
+            E.g. ``"7 of 360 coefficients significant"``.
+        """
+        level = 1 - self.conf_level
+        hit = self.significant()
+        per_task = self.table["task"].ne(GROUP_ROW).to_numpy()
+        shown = ["task", "term", "estimate", "estimate_inference", "conf_low",
+                 "conf_high", "p_adj", "lfsr", "selection_freq"]
+        shown = [c for c in shown if c in self.table
+                 and (c in ("task", "term") or self.table[c].notna().any())]
+        rows = self.table[per_task & hit]
+        rule = f"p_adj < {level:.2g}" + (" or lfsr < " f"{level:.2g}"
+                                         if "lfsr" in self.table else "")
+        status = (f"{len(rows)} of {int(per_task.sum())} coefficients significant "
+                  f"({rule})")
+        if rows.empty:
+            caption = (f"No coefficient is significant ({rule}); the smallest "
+                       "adjusted p-values")
+            rows = self.table[per_task].nsmallest(min(10, max_rows), "p_adj")
+        else:
+            caption = f"Significant coefficients ({rule}), by task"
+            if len(rows) > max_rows:
+                caption += f": the {max_rows} with the smallest p_adj of {len(rows)}"
+                rows = rows.nsmallest(max_rows, "p_adj").sort_index()
+        tables = [(caption, rows[shown])]
+        group = self.table[~per_task & hit]
+        if len(group):
+            tables.append(("All tasks: coefficients non-zero in at least one task "
+                           f"({rule}, chi2 test)",
+                           group[[c for c in ["term", "statistic", "df", "p_value",
+                                              "p_adj"] if c in group
+                                  and (c == "term" or group[c].notna().any())]]))
+        return tables, status
+
     def plot(self, ax=None):
         """Heatmap of the penalised estimates, tasks x terms, centred at 0.
 

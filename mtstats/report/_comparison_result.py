@@ -17,9 +17,11 @@ from ._results import ReportResult, Summary
 
 __all__ = ["ComparisonResult"]
 
-_SHOWN = ["task", "n_test", "score_mtl", "score_baseline", "diff", "conf_low",
-          "conf_high", "p_value", "p_adj", "verdict"]
-_POOLED_SHOWN = ["metric", "baseline", "n_tasks", "n_positive", "n_helped", "n_hurt",
+_TESTS = ["diff", "conf_low", "conf_high", "p_value", "p_adj", "verdict"]
+_EB = ["eb_mean", "eb_low", "eb_high", "lfsr", "svalue", "eb_verdict"]
+#: The score shown next to the primary metric in the per-task tables.
+_SECONDARY = {"regression": "r2", "classification": "auc"}
+POOLED_SHOWN = ["metric", "baseline", "n_tasks", "n_positive", "n_helped", "n_hurt",
                  "wilcoxon_p", "sign_test_p", "re_diff", "re_conf_low",
                  "re_conf_high", "i2", "tau2"]
 _COLORS = {"helped": "tab:green", "hurt": "tab:red"}
@@ -67,6 +69,44 @@ class ComparisonResult(ReportResult):
                              & (self.pooled["baseline"] == baseline)]
         return metric, baseline, rows, pooled.iloc[0]
 
+    def task_tables(self):
+        """Per baseline, one row per task: the primary metric's scores, the
+        R² (regressors) or AUC (classifiers) scores next to them, the test.
+
+        Returns
+        -------
+        list of (str, DataFrame)
+            Caption and table; columns ``task, n_test, <metric>_mtl,
+            <metric>_baseline`` for the primary and the secondary metric, then
+            ``diff, conf_low, conf_high, p_value, p_adj, verdict`` and the
+            empirical-Bayes columns where the table has them.
+        """
+        metrics = list(dict.fromkeys(self.table["metric"]))
+        kind = "classification" if metrics[0] in ("log_loss", "brier", "auc") \
+            else "regression"
+        extra = _SECONDARY[kind]
+        tables = []
+        for baseline in self.table["baseline"].unique():
+            metric, _, rows, _ = self._rows(None, baseline)
+            frame = rows[["task", "n_test"]].reset_index(drop=True)
+            shown = [metric] + ([extra] if extra in metrics and extra != metric
+                                else [])
+            for name in shown:
+                scores = self.table[(self.table["metric"] == name)
+                                    & (self.table["baseline"] == baseline)]
+                scores = scores.set_index("task")
+                for column, suffix in (("score_mtl", "mtl"),
+                                       ("score_baseline", "baseline")):
+                    frame[f"{name}_{suffix}"] = rows["task"].map(
+                        scores[column]).to_numpy()
+            tests = [c for c in _TESTS + _EB if c in rows.columns]
+            frame[tests] = rows[tests].to_numpy()
+            frame = frame.astype({c: float for c in tests if c not in
+                                  ("verdict", "eb_verdict")})
+            tables.append((f"{metric}: {self.estimator_name} vs {baseline} "
+                           "(diff > 0: multitask better)", frame))
+        return tables
+
     def summary(self):
         """Per-task tables (primary metric), the pooled table and method notes.
 
@@ -75,12 +115,8 @@ class ComparisonResult(ReportResult):
         Summary
             Text via ``str()``, HTML via ``_repr_html_()``.
         """
-        tables = []
-        for baseline in self.table["baseline"].unique():
-            metric, _, rows, _ = self._rows(None, baseline)
-            tables.append((f"{metric}: {self.estimator_name} vs {baseline} "
-                           "(diff > 0: multitask better)", rows[_SHOWN]))
-        tables.append(("Across tasks", self.pooled[_POOLED_SHOWN]))
+        tables = self.task_tables()
+        tables.append(("Across tasks", self.pooled[POOLED_SHOWN]))
         return Summary(f"{self.title}: {self.estimator_name}", tables, self.notes)
 
     def plot(self, metric=None, baseline=None, ax=None):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-__all__ = ["figure_png", "html_page", "html_section", "plot_label", "render",
-           "write_html"]
+__all__ = ["draw_figures", "error_text", "figure_png", "html_page", "html_section",
+           "plot_label", "render", "write_html"]
 
 _ENVIRONMENT = Environment(loader=PackageLoader("mtstats.report", "templates"),
                            autoescape=True, undefined=StrictUndefined,
@@ -73,12 +74,53 @@ def figure_png(figure):
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
+    try:
+        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def html_section(body_html, figures=()):
+def error_text(error):
+    """``"ExceptionType: message"``, the way a failed part is named in a report."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _warn(message):
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def draw_figures(make_figures):
+    """Call ``make_figures()``; a failure becomes a note, not an exception.
+
+    Parameters
+    ----------
+    make_figures : callable
+        Returns a sequence of ``(caption, matplotlib Figure)``, e.g. a
+        result's ``figures`` method.
+
+    Returns
+    -------
+    figures : list of (str, Figure)
+        Empty when drawing failed.
+    failures : list of str
+        ``["The figures could not be drawn: <ExceptionType: message>"]`` on
+        failure (a ``RuntimeWarning`` is issued too), else empty.
+    """
+    try:
+        return list(make_figures()), []
+    except Exception as error:  # noqa: BLE001 - a figure never sinks a report
+        import sys
+
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        note = f"The figures could not be drawn: {error_text(error)}"
+        _warn(note)
+        return [], [note]
+
+
+def html_section(body_html, figures=(), failures=(), parts=()):
     """A ``<section>`` holding a rendered summary and its figures.
 
     Parameters
@@ -88,34 +130,51 @@ def html_section(body_html, figures=()):
         string is escaped and shows as text.
     figures : sequence of (str, matplotlib Figure)
         Caption and figure; the figure becomes an inline PNG and is closed.
+        A figure that cannot be saved becomes a note (and a warning).
+    failures : sequence of str
+        Notes on what could not be computed or drawn (escaped), shown in a
+        highlighted box.
+    parts : sequence of Markup
+        Further rendered parts placed after ``body_html`` (e.g. a nested
+        ``<details>`` toggle).
 
     Returns
     -------
     Markup
     """
-    rendered = [{"caption": str(caption), "png": figure_png(figure)}
-                for caption, figure in figures]
-    return render("section.html", body=body_html, figures=rendered)
+    rendered, failures = [], list(failures)
+    for caption, figure in figures:
+        try:
+            rendered.append({"caption": str(caption), "png": figure_png(figure)})
+        except Exception as error:  # noqa: BLE001
+            note = f"A figure could not be drawn: {error_text(error)}"
+            _warn(note)
+            failures.append(note)
+    return render("section.html", body=body_html, figures=rendered,
+                  failures=[str(f) for f in failures], parts=list(parts))
 
 
-def html_page(title, sections):
+def html_page(title, sections, subtitle=""):
     """A complete, self-contained HTML page.
 
     Parameters
     ----------
     title : str
-        Page title (escaped).
+        Page title (escaped), the page's only ``<h1>``.
     sections : sequence of Markup
         Sections made by :func:`html_section`; plain strings are escaped.
+    subtitle : str, optional
+        One line under the title (escaped).
 
     Returns
     -------
     Markup
     """
-    return render("page.html", title=title, sections=list(sections))
+    return render("page.html", title=title, subtitle=str(subtitle),
+                  sections=list(sections))
 
 
-def write_html(path, title, sections):
+def write_html(path, title, sections, subtitle=""):
     """Write ``sections`` as one self-contained HTML file at ``path``."""
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(str(html_page(title, sections)))
+        handle.write(str(html_page(title, sections, subtitle)))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.iolib.table import SimpleTable
 
-from ._render import html_section, render, write_html
+from ._render import draw_figures, html_section, render, write_html
 
 
 def _format_cell(value):
@@ -29,8 +29,33 @@ def _format_cell(value):
     return str(value)
 
 
+#: Columns holding counts (or degrees of freedom) besides ``n`` and ``n_*``.
+COUNT_COLUMNS = frozenset({"df", "hl_df", "nnz", "nnz_rows", "rank", "n"})
+
+
+def is_count_column(name):
+    """Whether column ``name`` holds counts: ``n``, ``n_*``, ``*_df``, ..."""
+    name = str(name)
+    return name in COUNT_COLUMNS or name.startswith("n_") or name.endswith("_df")
+
+
+def _format_count(value):
+    """A count: an integer without decimals, a mean count with one (``7.8``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return _format_cell(value)
+    if not np.isfinite(value):
+        return "" if np.isnan(value) else str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}"
+
+
 def _cells(frame):
-    return [[_format_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    formats = [_format_count if is_count_column(column) else _format_cell
+               for column in frame.columns]
+    return [[fmt(v) for fmt, v in zip(formats, row, strict=True)]
+            for row in frame.itertuples(index=False)]
 
 
 def frame_to_table(frame, title=""):
@@ -120,8 +145,13 @@ class ReportResult:
         return []
 
     def html_section(self):
-        """This result as an HTML fragment with its figures embedded."""
-        return html_section(self.summary().as_html(), self.figures())
+        """This result as an HTML fragment with its figures embedded.
+
+        Figures that fail to draw become a note in the section (and a
+        ``RuntimeWarning``), never an exception.
+        """
+        figures, failures = draw_figures(self.figures)
+        return html_section(self.summary().as_html(), figures, failures)
 
     def to_html(self, path):
         """Write one self-contained HTML file (figures embedded as PNG)."""

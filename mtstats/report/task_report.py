@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
 
-from ._render import html_section, write_html
+from ._overview import Overview, build_overview
+from ._render import error_text, render, write_html
 from ._results import Summary
+from ._sections import page_sections, report_text
 from .calibration import calibration_report
 from .coefficients import coefficient_tests
 from .comparison import compare_to_baselines
@@ -54,10 +58,15 @@ class TaskReport:
         One row per task of the fit on all the data (``glance``).
     model : DataFrame
         One row: the estimator, its penalty, rank, solver status.
-    comparison, coefficients, calibration : ReportResult
+    comparison, coefficients, calibration : ReportResult or None
         The three reports (see :func:`compare_to_baselines`,
-        :func:`coefficient_tests`, :func:`calibration_report`).
+        :func:`coefficient_tests`, :func:`calibration_report`); None for a
+        part that could not be computed (see ``errors``).
     notes : tuple of str
+        Notes on the data and the fit (shown in the "Model and data" part).
+    errors : dict
+        Part name -> ``"ExceptionType: message"`` for every part that could
+        not be computed.
     """
 
     tasks: pd.DataFrame
@@ -66,26 +75,59 @@ class TaskReport:
     coefficients: object
     calibration: object
     notes: tuple = field(default_factory=tuple)
+    errors: dict = field(default_factory=dict)
     title = "mtstats task report"
+
+    @property
+    def estimator_name(self):
+        """Class name of the multitask estimator."""
+        if len(self.model) and "estimator" in self.model:
+            return str(self.model["estimator"].iloc[0])
+        return ""
+
+    @cached_property
+    def overview(self):
+        """The one-screen summary (:func:`~mtstats.report._overview.build_overview`)."""
+        try:
+            return build_overview(self.comparison, self.calibration, self.tasks,
+                                  estimator=self.estimator_name)
+        except Exception as error:  # noqa: BLE001 - the other parts still show
+            text = f"The summary could not be computed: {error_text(error)}"
+            warnings.warn(text, RuntimeWarning, stacklevel=2)
+            return Overview.failed(text)
+
+    @property
+    def page_title(self):
+        """``"mtstats task report: <estimator>"``."""
+        name = self.estimator_name
+        return f"{self.title}: {name}" if name else self.title
+
+    @property
+    def subtitle(self):
+        """Tasks, rows and kind of problem, in one line."""
+        kind = getattr(self.calibration, "kind", "") or self.overview.kind
+        rows = int(self.tasks["n_train"].sum()) if "n_train" in self.tasks else 0
+        return f"{len(self.tasks)} tasks, {rows} rows" + (f", {kind}" if kind else "")
 
     def to_frame(self):
         """The per-task ``glance`` table (the parts have their own)."""
         return self.tasks.copy()
 
     def summary(self):
-        """The model, per-task and comparison summaries in one text/HTML."""
-        return Summary(self.title, [("Model", self.model), ("Tasks", self.tasks)]
-                       + self.comparison.summary().tables, self.notes
-                       + tuple(self.comparison.notes))
+        """The overview, its sentences and short per-part summaries.
+
+        Returns
+        -------
+        Summary
+            Text that fits a terminal (lines of at most 100 characters) via
+            ``str()``; HTML (the report without figures) via
+            ``_repr_html_()``.
+        """
+        return TaskSummary(self)
 
     def to_html(self, path):
         """Write every part, with figures, to one self-contained HTML file."""
-        overview = Summary("Model and tasks", [("Model", self.model),
-                                               ("Tasks", self.tasks)], self.notes)
-        sections = [html_section(overview.as_html())]
-        sections += [part.html_section() for part in
-                     (self.comparison, self.coefficients, self.calibration)]
-        write_html(path, self.title, sections)
+        write_html(path, self.page_title, page_sections(self), self.subtitle)
         return path
 
     def __str__(self):
@@ -95,7 +137,42 @@ class TaskReport:
         return f"<TaskReport: {len(self.tasks)} tasks>"
 
     def _repr_html_(self):
-        return self.summary().as_html()
+        return render("fragment.html", title=self.page_title, subtitle=self.subtitle,
+                      sections=page_sections(self))
+
+
+class TaskSummary(Summary):
+    """A task report's summary: text for a terminal, HTML without figures."""
+
+    def __init__(self, report):
+        overview = report.overview
+        super().__init__(report.page_title, [("Overview", overview.frame),
+                                             ("Model", report.model),
+                                             ("Tasks", report.tasks)], report.notes)
+        self.report = report
+
+    def as_text(self):
+        """Plain text, every line at most 100 characters."""
+        return report_text(self.report)
+
+    def as_html(self):
+        """The report's HTML without figures (a notebook-sized view)."""
+        return render("fragment.html", title=self.report.page_title,
+                      subtitle=self.report.subtitle,
+                      sections=page_sections(self.report, figures=False))
+
+
+def _attempt(name, function, *args, **kwargs):
+    """``function(*args, **kwargs)``; on failure None, the error text and a
+    warning (a part that fails never sinks the report)."""
+    try:
+        return function(*args, **kwargs), None
+    except Exception as error:  # noqa: BLE001 - reported on the page
+        text = error_text(error)
+        warnings.warn(f"task_report: the {name} part could not be computed "
+                      f"({text}); the report shows the other parts.", RuntimeWarning,
+                      stacklevel=3)
+        return None, text
 
 
 def task_report(estimator, X, y, *, baselines=None, cv=None, n_splits=50,
@@ -126,6 +203,10 @@ def task_report(estimator, X, y, *, baselines=None, cv=None, n_splits=50,
     Returns
     -------
     TaskReport
+        A part (comparison, coefficients, calibration) that raises is left
+        out: its attribute is None, ``errors`` names the exception, the
+        report says "This section could not be computed" in its place and a
+        ``RuntimeWarning`` is issued; the other parts are kept.
 
     Examples
     --------
@@ -145,12 +226,16 @@ def task_report(estimator, X, y, *, baselines=None, cv=None, n_splits=50,
     fitted = clone(estimator).fit(X, y)
     tasks, model = glance(fitted)
     shared = dict(random_state=random_state, n_jobs=n_jobs, verbose=verbose)
-    comparison = compare_to_baselines(estimator, X, y, baselines=baselines, cv=cv,
+    parts, errors = {}, {}
+    for name, function, options in (
+            ("comparison", compare_to_baselines, dict(baselines=baselines, cv=cv)),
+            ("coefficients", coefficient_tests, dict(n_splits=n_splits)),
+            ("calibration", calibration_report, {})):
+        parts[name], error = _attempt(name, function, estimator, X, y, **options,
                                       **shared)
-    coefficients = coefficient_tests(estimator, X, y, n_splits=n_splits, **shared)
-    calibration = calibration_report(estimator, X, y, **shared)
+        if error is not None:
+            errors[name] = error
     kind = "classifier" if is_classifier(estimator) else "regressor"
     notes = (*notes, f"Estimator: {fitted!r} ({kind}), fitted on all "
              f"{int(tasks['n_train'].sum())} rows of {len(tasks)} tasks.")
-    return TaskReport(tasks, model, comparison, coefficients, calibration,
-                      tuple(notes))
+    return TaskReport(tasks, model, notes=tuple(notes), errors=errors, **parts)
