@@ -37,20 +37,25 @@ def kernel_name(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, kernel_name, monkeypatch):
+def test_notebook_runs(path, kernel_name, monkeypatch, tmp_path):
+    """The notebook runs in a temporary working folder and writes nothing
+    into ``notebooks/`` (the committed, executed copy is left untouched)."""
     # The kernel inherits this environment: plots render off-screen.
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    before = {p: p.stat().st_mtime_ns for p in NOTEBOOK_DIR.rglob("*")}
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         nb,
         kernel_name=kernel_name,
         timeout=300,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()  # raises CellExecutionError if any cell raises
     errors = [out for cell in nb.cells if cell.cell_type == "code"
               for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors
+    after = {p: p.stat().st_mtime_ns for p in NOTEBOOK_DIR.rglob("*")}
+    assert after == before, "the notebook wrote into notebooks/"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
