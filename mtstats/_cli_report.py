@@ -130,7 +130,7 @@ def _compute(args, X, y, dropped, classification):
                                      random_state=args.seed)
     return task_report(
         tuned.pop("mtl"), X, y, baselines=tuned, cv=cv, n_splits=args.splits,
-        random_state=args.seed, n_jobs=args.n_jobs, verbose=args.verbose,
+        adjust=args.adjust, random_state=args.seed, n_jobs=args.n_jobs, verbose=args.verbose,
         notes=([f"Tasks left out for having fewer than {2 * args.folds} rows: "
                 f"{dropped}."] if dropped else []))
 
@@ -181,6 +181,11 @@ def add_report_parser(commands):
     run.add_argument("--splits", type=int_at_least(1), default=20,
                      help="sample splits of the coefficient tests, >= 1 "
                      "(default: %(default)s)")
+    run.add_argument("--adjust", choices=["holm", "fdr_bh"], default="holm",
+                     help="multiplicity adjustment of the per-task tests: holm "
+                     "(family-wise error) or fdr_bh (Benjamini-Hochberg false "
+                     "discovery rate); the empirical-Bayes verdicts control the "
+                     "false sign rate either way (default: %(default)s)")
     run.add_argument("--drop-small-tasks", action="store_true",
                      help="leave out tasks with fewer than 2 x --folds rows "
                      "instead of stopping (they are listed in the report)")

@@ -332,3 +332,25 @@ def test_partial_pooling_flag_shares_the_mean_of_the_multitask_model_only(
         assert baseline.get_params()["intercept_shrinkage"] == params[
             "intercept_shrinkage"]
         assert not baseline.get_params().get("shared_mean", False)
+
+
+@pytest.mark.parametrize("flag,adjust", [(None, "holm"), ("holm", "holm"),
+                                         ("fdr_bh", "fdr_bh")])
+def test_adjust_flag_reaches_the_report(flag, adjust, data_csv, tmp_path,
+                                        monkeypatch):
+    seen = {}
+
+    def capture(estimator, X, y, **kwargs):
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(mtstats.report, "task_report", capture)
+    argv = report_argv(data_csv, "--out", str(tmp_path / "r.html"))
+    with pytest.raises(SystemExit):
+        main(argv + (["--adjust", flag] if flag else []))
+    assert seen["adjust"] == adjust
+
+
+def test_unknown_adjust_method_is_refused(data_csv, capsys, no_compute):
+    message = argparse_error(report_argv(data_csv, "--adjust", "bonferroni"), capsys)
+    assert "--adjust" in message and "bonferroni" in message

@@ -27,6 +27,7 @@ from mtstats.datasets import make_multitask_classification, make_multitask_regre
 from mtstats.report._aggregation import aggregate_confint, aggregate_pvalues
 from mtstats.report.coefficients import (
     COLUMNS,
+    EB_COLUMNS,
     CoefficientResult,
     coefficient_tests,
     refit_on_split,
@@ -348,3 +349,25 @@ def test_task_too_small_for_half_b_is_not_testable(n_rows):
     others = rows[rows["task"] != "task_02"]
     assert others["testable"].all() and np.isfinite(others["p_adj"]).all()
     assert others["selected"].all()  # so |S| = 4 in every split
+
+
+def test_shrinkage_columns_in_summary_and_highlights():
+    X, y, _ = _group_sparse(11, n_tasks=6, n_features=5)
+    estimator = GroupLassoRegressor(alpha=0.1, task_column="task")
+    plain = coefficient_tests(estimator, X, y, n_splits=3, random_state=0)
+    assert plain.table[EB_COLUMNS].isna().all().all()  # off by default
+    assert "lfsr" not in str(plain.summary())
+    result = coefficient_tests(estimator, X, y, n_splits=3, random_state=0,
+                               shrinkage=True)
+    rows = _rows(result)
+    called = (rows["eb_sign"] != 0).to_numpy()
+    assert called.any() and (rows["svalue"][called] <= 0.05).all()
+    np.testing.assert_array_equal(result.significant()[:len(rows)],
+                                  called | (rows["p_adj"] < 0.05).to_numpy())
+    assert "lfsr" in str(result.summary()) and "svalue" in str(result.summary())
+    tables, status = result.highlights()
+    assert "s-value" in status and {"eb_mean", "lfsr"} <= set(tables[0][1])
+    assert len(tables[0][1]) == int(result.significant()[:len(rows)].sum())
+    # the interval excludes 0 exactly when lfsr < (1 - level) / 2
+    excludes = (rows["eb_low"] > 0) | (rows["eb_high"] < 0)
+    np.testing.assert_array_equal(excludes, rows["lfsr"] < 0.025)

@@ -306,6 +306,7 @@ def test_summary_text_and_html(small_result):
         "task", "n_train", "n_test", "metric", "higher_is_better", "baseline",
         "score_mtl", "score_baseline", "diff", "conf_low", "conf_high", "test",
         "statistic", "df", "p_value", "p_adj", "adj_method", "reject", "verdict",
+        "eb_mean", "eb_low", "eb_high", "lfsr", "svalue", "eb_verdict",
         "n_resamples"]
     assert len(small_result.table) == 4 * 2 * 2
     assert (small_result.pooled["task"] == "__pooled__").all()

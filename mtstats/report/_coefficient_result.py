@@ -48,10 +48,15 @@ class CoefficientResult(ReportResult):
         return self.table[self.table["task"] != GROUP_ROW]
 
     def summary(self):
-        """Per task a block of terms (estimates, errors, CIs, p), then group tests."""
+        """Per task a block of terms (estimates, errors, CIs, p), then group tests.
+
+        The empirical-Bayes columns (``eb_mean``, ``eb_low``, ``eb_high``,
+        ``lfsr``, ``svalue``) are shown where the table has them (not NaN).
+        """
         shown = ["term", "estimate", "estimate_inference", "std_error", "conf_low",
-                 "conf_high", "p_value", "p_adj", "p_fwer", "selection_freq"]
-        shown = [c for c in shown if self.table[c].notna().any()]
+                 "conf_high", "p_value", "p_adj", "p_fwer", "selection_freq",
+                 "eb_mean", "eb_low", "eb_high", "lfsr", "svalue"]
+        shown = [c for c in shown if c in self.table and self.table[c].notna().any()]
         tables = [(f"Task {task}", rows[shown])
                   for task, rows in self._tasks().groupby("task", sort=False)]
         group = self.table[self.table["task"] == GROUP_ROW]
@@ -61,17 +66,27 @@ class CoefficientResult(ReportResult):
         return Summary(f"{self.title} ({self.method}, "
                        f"{self.conf_level:.0%} intervals)", tables, self.notes)
 
+    def _sign_calls(self):
+        """Per-(task, term) rows whose sign is called: lfsr <= 1 - conf_level.
+
+        A call here is ``eb_sign != 0`` of :func:`coefficient_tests`.
+        """
+        if "lfsr" not in self.table:
+            return np.zeros(len(self.table), dtype=bool)
+        per_task = self.table["task"].ne(GROUP_ROW).to_numpy()
+        lfsr = np.where(per_task, self.table["lfsr"].to_numpy(float), np.nan)
+        return lfsr <= 1 - self.conf_level
+
     def significant(self):
         """Boolean mask of the table's significant rows.
 
-        ``p_adj < 1 - conf_level``, or ``lfsr < 1 - conf_level`` where the table
-        has an ``lfsr`` column (group rows included).
+        ``p_adj < 1 - conf_level``, or, where the table has an ``lfsr``
+        column, an empirical-Bayes sign call: lfsr at most
+        ``1 - conf_level``.
         """
         level = 1 - self.conf_level
-        mask = self.table["p_adj"].astype(float).lt(level)
-        if "lfsr" in self.table:
-            mask |= self.table["lfsr"].astype(float).lt(level)
-        return mask.to_numpy()
+        mask = self.table["p_adj"].astype(float).lt(level).to_numpy()
+        return mask | self._sign_calls()
 
     def highlights(self, max_rows=25):
         """The significant coefficients only, for the task report.
@@ -79,15 +94,17 @@ class CoefficientResult(ReportResult):
         Parameters
         ----------
         max_rows : int, default=25
-            At most this many per-task rows (the smallest adjusted p-values).
+            At most this many per-task rows (the smallest ``p_adj`` or
+            ``lfsr``).
 
         Returns
         -------
         tables : list of (str, DataFrame)
             The significant (task, term) rows (the penalised ``estimate``
-            and ``estimate_inference``, the centre of the interval), then the
-            significant group rows; without any, the ``min(10, max_rows)``
-            smallest ``p_adj``.
+            and ``estimate_inference``, the centre of the interval; the
+            empirical-Bayes columns where present), then the significant
+            group rows; without any, the ``min(10, max_rows)`` smallest
+            ``p_adj``.
         status : str
             E.g. ``"7 of 360 coefficients significant"``.
         """
@@ -95,12 +112,13 @@ class CoefficientResult(ReportResult):
         hit = self.significant()
         per_task = self.table["task"].ne(GROUP_ROW).to_numpy()
         shown = ["task", "term", "estimate", "estimate_inference", "conf_low",
-                 "conf_high", "p_adj", "lfsr", "selection_freq"]
+                 "conf_high", "p_adj", "eb_mean", "eb_low", "eb_high", "lfsr",
+                 "selection_freq"]
         shown = [c for c in shown if c in self.table
                  and (c in ("task", "term") or self.table[c].notna().any())]
         rows = self.table[per_task & hit]
-        rule = f"p_adj < {level:.2g}" + (" or lfsr < " f"{level:.2g}"
-                                         if "lfsr" in self.table else "")
+        eb = "lfsr" in self.table and self.table["lfsr"].notna().any()
+        rule = f"p_adj < {level:.2g}" + (f" or lfsr <= {level:.2g}" if eb else "")
         status = (f"{len(rows)} of {int(per_task.sum())} coefficients significant "
                   f"({rule})")
         if rows.empty:
@@ -110,8 +128,11 @@ class CoefficientResult(ReportResult):
         else:
             caption = f"Significant coefficients ({rule}), by task"
             if len(rows) > max_rows:
-                caption += f": the {max_rows} with the smallest p_adj of {len(rows)}"
-                rows = rows.nsmallest(max_rows, "p_adj").sort_index()
+                caption += (f": the {max_rows} with the smallest p_adj (or lfsr) "
+                            f"of {len(rows)}")
+                rank = np.fmin(rows["p_adj"].to_numpy(float), rows["lfsr"].to_numpy(
+                    float) if "lfsr" in rows else np.nan)
+                rows = rows.iloc[np.sort(np.argsort(rank, kind="stable")[:max_rows])]
         tables = [(caption, rows[shown])]
         group = self.table[~per_task & hit]
         if len(group):
@@ -125,7 +146,8 @@ class CoefficientResult(ReportResult):
     def plot(self, ax=None):
         """Heatmap of the penalised estimates, tasks x terms, centred at 0.
 
-        Cells with ``p_adj < 1 - conf_level`` are marked with a dot.
+        Cells with ``p_adj < 1 - conf_level`` are marked with a dot, cells
+        whose sign the empirical-Bayes columns call with a ring.
 
         Parameters
         ----------
@@ -151,14 +173,20 @@ class CoefficientResult(ReportResult):
         where = np.nonzero(hit)
         ax.scatter(where[1], where[0], s=12, c="k", marker="o",
                    label=f"p_adj < {1 - self.conf_level:.2g}")
+        calls = self._sign_calls()[self.table["task"].ne(GROUP_ROW).to_numpy()]
+        if calls.any():
+            where = np.nonzero(calls.reshape(W.shape))
+            ax.scatter(where[1], where[0], s=60, facecolors="none", edgecolors="k",
+                       label=f"lfsr <= {1 - self.conf_level:.2g}")
         ax.set_xticks(range(len(terms)), [plot_label(t) for t in terms], rotation=90)
         ax.set_yticks(range(len(tasks)), [plot_label(t) for t in tasks])
         ax.set_xlabel("term")
         ax.set_ylabel("task")
-        ax.set_title(f"Coefficients; dots: significant ({self.method})")
+        ax.set_title(f"Coefficients; dots: significant, rings: sign called "
+                     f"({self.method})")
         return ax
 
     def figures(self):
         """The coefficient heatmap as ``[(caption, Figure)]``."""
-        return [("Coefficient heatmap (penalised fit; dots: p_adj below the level)",
-                 self.plot().figure)]
+        return [("Coefficient heatmap (penalised fit; dots: p_adj below the level; "
+                 "rings: empirical-Bayes sign calls)", self.plot().figure)]

@@ -2,8 +2,9 @@
 
 Per-task scores on the resampling splits (built in
 :mod:`mtstats.report._folds`), the Nadeau-Bengio corrected resampled t-test,
-a bootstrap alternative, the adjustment across tasks and the across-task
-summary. All functions work on plain NumPy arrays; the CV loop lives in
+a bootstrap alternative, the adjustment across tasks, the empirical-Bayes
+shrinkage of the per-task differences and the across-task summary. All
+functions work on plain NumPy arrays; the CV loop lives in
 :mod:`mtstats.report.comparison`, the result object in
 :mod:`mtstats.report._comparison_result`.
 """
@@ -16,6 +17,8 @@ from sklearn.base import clone
 from sklearn.metrics import log_loss, roc_auc_score
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests
+
+from ._empirical_bayes import shrink_effects
 
 REGRESSION_METRICS = ("mse", "r2")
 CLASSIFICATION_METRICS = ("log_loss", "brier", "auc")
@@ -176,6 +179,10 @@ def adjust_pvalues(p_values, method, alpha):
     return p_adj, reject
 
 
+#: Verdict of an empirical-Bayes call, by the sign of the called effect.
+EB_VERDICTS = {1: "helped", -1: "hurt", 0: "no detectable difference"}
+
+
 def verdict(reject, diff):
     """"helped", "hurt" or "no detectable difference" (positive = MTL better)."""
     if reject and diff > 0:
@@ -189,7 +196,9 @@ def family_tests(d, ratio, test, confidence_level, method, alpha, seed):
     r"""Per-task tests of one metric and baseline, adjusted, and the pooled row.
 
     ``d`` has shape (J, T); ``ratio`` is n_test/n_train per task. The
-    meta-analysis always uses the NB variance :math:`(1/J + r)\hat\sigma^2`.
+    meta-analysis and the empirical-Bayes layer (:func:`shrink_effects` on
+    the tasks' mean differences) always use the NB variance
+    :math:`(1/J + r)\hat\sigma^2`.
     """
     tasks = range(d.shape[1])
     nb = [nb_ttest(d[:, t], ratio[t], confidence_level) for t in tasks]
@@ -203,6 +212,15 @@ def family_tests(d, ratio, test, confidence_level, method, alpha, seed):
                           confidence_level)
     pooled.update(n_helped=sum(r["verdict"] == "helped" for r in res),
                   n_hurt=sum(r["verdict"] == "hurt" for r in res))
+    effects, prior = shrink_effects([r["diff"] for r in nb], [r["se"] for r in nb],
+                                    level=confidence_level, alpha=alpha)
+    for r, row in zip(res, effects.itertuples(index=False), strict=True):
+        r.update(eb_mean=row.eb_mean, eb_low=row.eb_low, eb_high=row.eb_high,
+                 lfsr=row.lfsr, svalue=row.svalue,
+                 eb_verdict=EB_VERDICTS[int(row.eb_sign)])
+    pooled.update(eb_n_helped=int(np.sum(effects["eb_sign"] > 0)),
+                  eb_n_hurt=int(np.sum(effects["eb_sign"] < 0)),
+                  eb_mode=prior["mode"], eb_null_weight=prior["null_weight"])
     return res, pooled
 
 

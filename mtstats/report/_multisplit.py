@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from .._tasks import encode_tasks, split_task_column
 from ..estimators.structured import _GroupLassoModel
+from ._aggregation import shrink_split
 
 MAX_DRAWS = 20  # draws of one split before a task is left untested (as hdi)
 RANK_TOL = 1e-6  # r = #{sigma_k > RANK_TOL * sigma_1}
@@ -187,8 +188,12 @@ def _draw(blocks, estimator, method, fraction, rng):
             return in_a, groups, selected, structure, fits, n_draws
 
 
-def run_split(seed, blocks, estimator, method, fraction, keep=False):
-    """One split: per-(task, feature) estimates, errors and raw p-values on B."""
+def run_split(seed, blocks, estimator, method, fraction, keep=False, shrink=None):
+    """One split: per-(task, feature) estimates, errors and raw p-values on B.
+
+    ``shrink``: None, or the level of the empirical-Bayes shrinkage of the
+    refits across tasks (:func:`~mtstats.report._aggregation.shrink_split`).
+    """
     rng = np.random.default_rng(seed)
     T, p = blocks.n_tasks, blocks.features.shape[1]
     in_a, groups, selected, structure, fits, n_draws = _draw(
@@ -199,9 +204,11 @@ def run_split(seed, blocks, estimator, method, fraction, keep=False):
                usable=np.zeros(T, bool), unit=np.zeros(T, np.int64),
                draws=n_draws, structure=structure, in_a=in_a, results={},
                groups=groups if keep else None)
-    with threadpool_limits(1, user_api="blas"):  # small refits: threads only cost
+    with threadpool_limits(1, user_api="blas"):  # small problems: threads only cost
         _refit_groups(blocks, in_a, groups, fits, out, keep)
-    _group_test(out)
+        _group_test(out)
+        if shrink is not None:
+            shrink_split(out, shrink)
     return out
 
 

@@ -10,34 +10,26 @@ inference on half B, aggregated over many random splits. Without selection
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 from numbers import Integral, Real
 
-import numpy as np
-import pandas as pd
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from statsmodels.stats.multitest import multipletests
 
 from ..estimators.baselines import _BaselineModel
 from ..estimators.clustered import _ClusteredModel
 from ..estimators.shared_private import _SharedPrivateModel
-from ..estimators.structured import _GroupLassoModel, _TraceNormModel
-from ._aggregation import aggregate_confint, aggregate_pvalues
-from ._coefficient_result import GROUP_ROW, CoefficientResult
+from ..estimators.structured import _TraceNormModel
+from ._aggregation import COLUMNS, EB_COLUMNS, shrinkage_note, tidy_table
+from ._coefficient_result import CoefficientResult
 from ._multisplit import Blocks, run_split
 from ._multisplit import describe as _describe
 from ._parallel import parallel_map
 
+__all__ = ["COLUMNS", "EB_COLUMNS", "CoefficientResult", "coefficient_tests",
+           "refit_on_split"]
+
 METHODS = ("auto", "multisplit", "subspace_split", "cluster_split", "task_refit")
-ESTIMANDS = {"multisplit": "coef", "task_refit": "coef",
-             "subspace_split": "projection_on_span(U_r)",
-             "cluster_split": "cluster_coef"}
-COLUMNS = ["task", "term", "estimate", "estimate_inference", "std_error",
-           "statistic", "df", "p_value", "p_adj", "adj_method", "p_fwer",
-           "conf_low", "conf_high", "conf_level", "method", "estimand", "selected",
-           "selection_freq", "n_splits", "testable"]
 
 
 def _default_method(estimator):
@@ -78,8 +70,8 @@ def _seeds(random_state, n_splits):
 
 
 def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0.5,
-                      confidence_level=0.95, adjust="holm", random_state=None,
-                      n_jobs=None, verbose=0):
+                      confidence_level=0.95, adjust="holm", shrinkage=False,
+                      random_state=None, n_jobs=None, verbose=0):
     r"""Per-(task, feature) p-values and intervals for a penalised multitask model.
 
     ``estimate`` is the penalised fit on all the data; inference comes from
@@ -168,6 +160,10 @@ def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0
         Level of the (marginal) intervals.
     adjust : str, default="holm"
         Any ``statsmodels.stats.multitest.multipletests`` method.
+    shrinkage : bool, default=False
+        Add the exploratory empirical-Bayes columns (see Notes): every
+        feature's half-B refits shrunk across tasks. Costs one prior fit per
+        (split, tested feature), several times the run time without it.
     random_state : int, RandomState or None
         Seed of the splits; split ``b`` is the same for every ``n_splits``.
     n_jobs : int or None
@@ -187,11 +183,56 @@ def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0
         refitted; 0 for ``task_refit``), testable. A task too small for the
         refit in every split (2 rows: all kept in A; or fewer rows in half B
         than parameters) is reported, not raised: ``testable == False`` and
-        NaN inference, outside the multiplicity family.
+        NaN inference, outside the multiplicity family. Then ``EB_COLUMNS``:
+        eb_mean, eb_low, eb_high (posterior mean and equal-tailed interval
+        at ``confidence_level``), lfsr, svalue, eb_sign (+1/-1 where
+        ``lfsr <= 1 - confidence_level``, else 0); NaN without
+        ``shrinkage``, for ``"cluster_split"``, untestable tasks and the
+        group rows.
 
     See Also
     --------
     refit_on_split : the statsmodels results of one split.
+
+    Notes
+    -----
+    Shrinkage (Stephens 2017). In split :math:`b`, for every feature
+    :math:`j` tested in at least 2 tasks, the half-B estimates :math:`x_{jt}`
+    (contrasts for ``"subspace_split"``; the full refits for
+    ``"task_refit"``) form a normal-means problem :math:`x_{jt} \mid
+    \theta_{jt} \sim N(\theta_{jt}, s_{jt}^2)`, :math:`\theta_{jt} \sim
+    \pi_0\delta_0 + \sum_k \pi_k N(\mu_j, \sigma_k^2)`, fitted by
+    :func:`~mtstats.report._empirical_bayes.shrink_effects` (null weight
+    :math:`\lambda_0 = 3`, no bootstrap;
+    :math:`s_{jt}`: the error whose normal tail gives the t test's p-value).
+    A pair not tested in a split is exactly 0 there. The split posteriors
+    are pooled as an equal mixture over the :math:`B` splits: :math:`P_\pm
+    = B^{-1}\sum_b P^{(b)}(\theta_{jt} \gtrless 0)`, ``lfsr`` :math:`= 1 -
+    \max(P_+, P_-)`, ``eb_mean`` the mean of the split means, the interval
+    that of the mixture, each split's mass on either side of 0 spread as
+    the normal of its non-zero part's mean and variance (so it excludes 0
+    exactly when lfsr < (1 - level)/2); ``svalue`` over the (task, term)
+    pairs of testable tasks. A rarely selected coefficient cannot get a
+    small lfsr. Assumptions: a feature's coefficients are exchangeable
+    across tasks (one prior), the refits normal with known errors and,
+    given the split, independent across tasks (separate rows); the
+    screening property for the estimand :math:`w_{jt}`. Not for
+    ``"cluster_split"``: its pooled refit already borrows strength within a
+    cluster, and a prior over a few clusters (chosen to differ) is not
+    estimable.
+
+    Half B is independent of the selection, so given A the normal-means
+    model is the usual one; but the false sign rate of the calls is a
+    model-based guarantee, not a frequentist bound like ``p_adj``, which
+    stays the primary output. Simulations (``benchmarks/results/
+    coefficient_shrinkage.md``; AR(1) correlation 0.8, t_3 noise, 8 tasks,
+    group lasso, 30 replicates each): no false sign call with shared, partly
+    shared or no effects (0 of 71, 0 of 12, no call), but the power per
+    (task, coefficient) rose only from 0.06 (Holm) to 0.10 with shared
+    effects, and not at all with partly shared ones (0.05, 0.03): with
+    :math:`T` tasks the prior's default null penalty keeps :math:`\pi_0 \ge
+    9/(T + 9)`. For ``"subspace_split"`` the calls concern the projection
+    estimand, not :math:`w_{jt}`.
 
     References
     ----------
@@ -202,6 +243,8 @@ def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0
     Dezeure, R., Buehlmann, P., Meier, L. and Meinshausen, N. (2015).
     High-dimensional inference: confidence intervals, p-values and
     R-software hdi. Statist. Sci. 30, 533-558.
+    Stephens, M. (2017). False discovery rates: a new deal. Biostatistics 18,
+    275-294.
 
     Examples
     --------
@@ -220,13 +263,16 @@ def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0
     method, full, blocks = _setup(estimator, X, y, method, n_splits, fraction,
                                   confidence_level)
     seeds = [0] if method == "task_refit" else _seeds(random_state, n_splits)
+    shrink = confidence_level if shrinkage and method != "cluster_split" else None
     work = partial(run_split, blocks=blocks, estimator=estimator, method=method,
-                   fraction=fraction)
+                   fraction=fraction, shrink=shrink)
     splits = parallel_map(work, seeds, n_jobs=n_jobs, verbose=verbose,
                           description="coefficient splits")
-    table, split_p = _tidy(full, splits, method, confidence_level, adjust)
+    table, split_p = tidy_table(full, splits, method, confidence_level, adjust)
     notes = _describe(method, splits, fraction, confidence_level, adjust,
                       blocks.classifier)
+    if shrinkage:
+        notes.append(shrinkage_note(method, confidence_level))
     return CoefficientResult(table, tuple(notes), method=method,
                              conf_level=confidence_level, split_pvalues=split_p)
 
@@ -259,68 +305,3 @@ def refit_on_split(estimator, X, y, *, method="auto", fraction=0.5,
     seed = 0 if method == "task_refit" else _seeds(random_state, 1)[0]
     out = run_split(seed, blocks, estimator, method, fraction, keep=True)
     return {**out, "rows": blocks.unit, "task": blocks.task}
-
-
-def _adjust(p, method):
-    out = np.full(p.shape, np.nan)
-    finite = np.isfinite(p)
-    if finite.any():
-        out[finite] = multipletests(p[finite], method=method)[1]
-    return out
-
-
-def _tidy(full, splits, method, level, adjust):
-    key = ["est", "se", "pval", "tested", "usable", "df", "group_p"]
-    s = {k: np.stack([split[k] for split in splits]) for k in key}
-    B, T, p = s["est"].shape
-    ok = s["usable"].any(axis=0)
-    pval = aggregate_pvalues(s["pval"])
-    n_tested = s["tested"].sum(axis=(1, 2))[:, None, None]
-    fwer = aggregate_pvalues(np.minimum(1.0, n_tested * s["pval"]))
-    df = np.repeat(s["df"][:, :, None], p, axis=2)
-    low, high = aggregate_confint(*(a.reshape(B, -1) for a in
-                                    (s["est"], s["se"], df, s["tested"])), level)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: never tested
-        est, se = np.nanmedian(s["est"], axis=0), np.nanmedian(s["se"], axis=0)
-    single = B == 1
-    cols = {
-        "estimate": full.coef_, "estimate_inference": est, "std_error": se,
-        "statistic": est / se if single else np.full((T, p), np.nan),
-        "df": df[0] if single else np.full((T, p), np.nan), "p_value": pval,
-        "p_fwer": np.full((T, p), np.nan) if method == "task_refit" else fwer,
-        "conf_low": low.reshape(T, p), "conf_high": high.reshape(T, p)}
-    for name in cols:
-        if name not in ("estimate",):
-            cols[name] = np.where(ok[:, None], cols[name], np.nan)
-    terms = [str(f) for f in getattr(full, "feature_names_in_", [f"x{j}" for j in
-                                                              range(p)])]
-    frame = pd.DataFrame({"task": np.repeat([str(t) for t in full.tasks_], p),
-                          "term": terms * T,
-                          **{k: np.ravel(v) for k, v in cols.items()}})
-    frame["p_adj"] = _adjust(frame["p_value"].to_numpy(), adjust)
-    selected = full.coef_ != 0
-    if isinstance(full, _GroupLassoModel):
-        selected = np.repeat(selected.any(axis=0)[None], T, axis=0)
-    frame["selected"] = np.ravel(selected)
-    frame["selection_freq"] = np.ravel(s["tested"].mean(axis=0)) \
-        if method != "task_refit" else np.nan
-    frame["n_splits"] = np.repeat(s["usable"].sum(axis=0), p) * (method != "task_refit")
-    frame["testable"] = np.repeat(ok, p)
-    group = pd.DataFrame({"task": GROUP_ROW, "term": terms,
-                          "p_value": aggregate_pvalues(s["group_p"]),
-                          "selected": selected.any(axis=0),
-                          "testable": ok.any()})
-    if single:
-        group["statistic"] = splits[0]["group_stat"]
-        group["df"] = splits[0]["group_df"]
-    if method != "task_refit":
-        group["selection_freq"] = s["tested"].any(axis=1).mean(axis=0)
-        group["n_splits"] = B
-    group["p_adj"] = _adjust(group["p_value"].to_numpy(float), adjust)
-    table = pd.concat([frame, group], ignore_index=True)
-    table["adj_method"] = adjust
-    table["conf_level"], table["method"] = level, method
-    table["estimand"] = ESTIMANDS[method]
-    table["n_splits"] = table["n_splits"].fillna(0).astype(int)
-    return table[COLUMNS], s["pval"]

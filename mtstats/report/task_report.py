@@ -176,7 +176,7 @@ def _attempt(name, function, *args, **kwargs):
 
 
 def task_report(estimator, X, y, *, baselines=None, cv=None, n_splits=50,
-                random_state=None, n_jobs=None, verbose=0, notes=()):
+                adjust="holm", random_state=None, n_jobs=None, verbose=0, notes=()):
     """Fit ``estimator`` on all the data and build every per-task report.
 
     Parameters
@@ -193,6 +193,11 @@ def task_report(estimator, X, y, *, baselines=None, cv=None, n_splits=50,
         :func:`compare_to_baselines`).
     n_splits : int, default=50
         Sample splits of the coefficient tests (:func:`coefficient_tests`).
+    adjust : {"holm", "fdr_bh", "fdr_by"}, default="holm"
+        Multiplicity adjustment of the per-task comparison tests and of the
+        coefficient tests: Holm controls the family-wise error rate,
+        ``"fdr_bh"`` (Benjamini-Hochberg) the false discovery rate. The
+        empirical-Bayes verdicts (false sign rate) do not depend on it.
     random_state : int or None
         Seed of every resampling step.
     n_jobs, verbose : optional
@@ -228,8 +233,9 @@ def task_report(estimator, X, y, *, baselines=None, cv=None, n_splits=50,
     shared = dict(random_state=random_state, n_jobs=n_jobs, verbose=verbose)
     parts, errors = {}, {}
     for name, function, options in (
-            ("comparison", compare_to_baselines, dict(baselines=baselines, cv=cv)),
-            ("coefficients", coefficient_tests, dict(n_splits=n_splits)),
+            ("comparison", compare_to_baselines,
+             dict(baselines=baselines, cv=cv, adjust=adjust)),
+            ("coefficients", coefficient_tests, dict(n_splits=n_splits, adjust=adjust)),
             ("calibration", calibration_report, {})):
         parts[name], error = _attempt(name, function, estimator, X, y, **options,
                                       **shared)
