@@ -130,7 +130,8 @@ def _compute(args, X, y, dropped, classification):
                                      random_state=args.seed)
     return task_report(
         tuned.pop("mtl"), X, y, baselines=tuned, cv=cv, n_splits=args.splits,
-        adjust=args.adjust, random_state=args.seed, n_jobs=args.n_jobs, verbose=args.verbose,
+        adjust=args.adjust, random_state=args.seed, n_jobs=args.n_jobs,
+        verbose=args.verbose,
         notes=([f"Tasks left out for having fewer than {2 * args.folds} rows: "
                 f"{dropped}."] if dropped else []))
 

@@ -22,10 +22,10 @@ from ..estimators.structured import _GroupLassoModel
 from ._coefficient_result import GROUP_ROW
 from ._empirical_bayes import shrink_effects, svalues
 
-#: Null weight of the per-feature priors (one fit per split and feature, so no
-#: Bayesian bootstrap; 3 held the false sign rate in
-#: benchmarks/bench_coefficient_shrinkage.py where 1 did not).
-COEFFICIENT_NULL_PENALTY = 3.0
+#: Options of the per-feature priors: one fit per split and feature, so no
+#: Bayesian bootstrap (20 times the cost); a null weight of 3 held the false
+#: sign rate in benchmarks/bench_coefficient_shrinkage.py where 1 did not.
+SHRINK_OPTIONS = {"null_penalty": 3.0, "n_bootstrap": 0}
 EB_COLUMNS = ["eb_mean", "eb_low", "eb_high", "lfsr", "svalue", "eb_sign"]
 COLUMNS = ["task", "term", "estimate", "estimate_inference", "std_error",
            "statistic", "df", "p_value", "p_adj", "adj_method", "p_fwer",
@@ -161,8 +161,7 @@ def shrink_split(out, level):
     for j in np.flatnonzero(tested.sum(axis=0) >= MIN_UNITS):
         rows = np.flatnonzero(tested[:, j])
         effects, _ = shrink_effects(est[rows, j], se[rows, j], level=level,
-                                    null_penalty=COEFFICIENT_NULL_PENALTY,
-                                    n_bootstrap=0)
+                                    **SHRINK_OPTIONS)
         for key, column in (("eb_pos", "prob_positive"), ("eb_neg", "prob_negative"),
                             ("eb_mean", "eb_mean"), ("eb_sd", "eb_sd")):
             post[key][rows, j] = np.nan_to_num(effects[column].to_numpy())

@@ -339,6 +339,7 @@ def _fill(out, ok, prior, x, s, level, alpha, null_penalty, n_bootstrap,
         post_mean = np.concatenate([p[1] for p in parts], axis=1)
         post_sd = np.concatenate([p[2] for p in parts], axis=1)
     mean = np.sum(post_w * post_mean, axis=1)
+    mean[np.abs(mean) <= 1e-9 * s] = 0.0  # rounding of a posterior at the atom
     second = np.sum(post_w * (post_sd**2 + post_mean**2), axis=1)
     zero = np.zeros(mean.size)
     below = _mixture_cdf(zero, post_w, post_mean, post_sd, left=True)
