@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 from mtstats import GroupLassoRegressor, IndependentRegressor
+from mtstats.report import _aggregation
 from mtstats.report._aggregation import (
     EB_COLUMNS,
     aggregate_posteriors,
@@ -177,7 +178,8 @@ def test_one_split_is_shrink_effects_of_the_refits():
         t = split["est"][tested, j] / split["se"][tested, j]
         z = stats.norm.isf(stats.t.sf(np.abs(t), df[tested, 0]))
         expected, _ = shrink_effects(split["est"][tested, j],
-                                     np.abs(split["est"][tested, j]) / z)
+                                     np.abs(split["est"][tested, j]) / z,
+                                     **_aggregation.SHRINK_OPTIONS)
         np.testing.assert_allclose(eb[tested, j], expected["eb_mean"], rtol=1e-5,
                                    atol=1e-6)
         np.testing.assert_allclose(lfsr[tested, j], expected["lfsr"], rtol=1e-5,

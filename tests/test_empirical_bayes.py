@@ -105,7 +105,8 @@ SCENARIOS = {
 
 
 def _simulate(scenario, n_reps, seed=0):
-    """Mean false sign rate and power of the EB calls and of Holm."""
+    """Mean false sign rate and power of the EB calls and of Holm, and the
+    Monte-Carlo standard error of the EB false sign rate (``eb_fsr_se``)."""
     from statsmodels.stats.multitest import multipletests
 
     rng = np.random.default_rng(seed)
@@ -124,7 +125,9 @@ def _simulate(scenario, n_reps, seed=0):
             nonzero = theta != 0
             right = called & nonzero & (sign == np.sign(theta))
             out[f"{name}_power"].append(right.sum() / max(nonzero.sum(), 1))
-    return {k: float(np.mean(v)) for k, v in out.items()}
+    summary = {k: float(np.mean(v)) for k, v in out.items()}
+    summary["eb_fsr_se"] = float(np.std(out["eb_fsr"], ddof=1) / np.sqrt(n_reps))
+    return summary
 
 
 def test_global_null_gate_is_exact():
@@ -155,8 +158,12 @@ def test_one_hurt_task_among_helped_is_not_called_helped():
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["null", "mixed", "mostly_null", "shared"])
 def test_false_sign_rate_holds_its_level(scenario):
-    """300 replicates: the Monte-Carlo error of the mean FSR is below 0.01."""
+    """300 replicates; the mean FSR may exceed 0.05 by Monte-Carlo error only
+    (a one-sided test at about 2.5%, its standard error below 0.01). Half
+    the tasks exactly unaffected ("mostly_null") is the hardest case: its
+    FSR measured 0.050 here, 0.062 with another seed (150 replicates): at
+    the nominal level, not below it."""
     result = _simulate(scenario, 300)
-    assert result["eb_fsr"] <= 0.05
+    assert result["eb_fsr"] <= 0.05 + 2 * result["eb_fsr_se"]
     if scenario in ("mixed", "shared"):
         assert result["eb_power"] > result["holm_power"]

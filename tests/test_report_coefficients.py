@@ -361,12 +361,12 @@ def test_shrinkage_columns_in_summary_and_highlights():
                                shrinkage=True)
     rows = _rows(result)
     called = (rows["eb_sign"] != 0).to_numpy()
-    assert called.any() and (rows["svalue"][called] <= 0.05).all()
+    assert called.any() and (rows["lfsr"][called] <= 0.05).all()
     np.testing.assert_array_equal(result.significant()[:len(rows)],
                                   called | (rows["p_adj"] < 0.05).to_numpy())
     assert "lfsr" in str(result.summary()) and "svalue" in str(result.summary())
     tables, status = result.highlights()
-    assert "s-value" in status and {"eb_mean", "lfsr"} <= set(tables[0][1])
+    assert "lfsr" in status and {"eb_mean", "lfsr"} <= set(tables[0][1])
     assert len(tables[0][1]) == int(result.significant()[:len(rows)].sum())
     # the interval excludes 0 exactly when lfsr < (1 - level) / 2
     excludes = (rows["eb_low"] > 0) | (rows["eb_high"] < 0)

@@ -212,8 +212,9 @@ def family_tests(d, ratio, test, confidence_level, method, alpha, seed):
                           confidence_level)
     pooled.update(n_helped=sum(r["verdict"] == "helped" for r in res),
                   n_hurt=sum(r["verdict"] == "hurt" for r in res))
+    # the 1 - 2 alpha posterior interval excludes 0 about when lfsr <= alpha
     effects, prior = shrink_effects([r["diff"] for r in nb], [r["se"] for r in nb],
-                                    level=confidence_level, alpha=alpha)
+                                    level=1 - 2 * alpha, alpha=alpha)
     for r, row in zip(res, effects.itertuples(index=False), strict=True):
         r.update(eb_mean=row.eb_mean, eb_low=row.eb_low, eb_high=row.eb_high,
                  lfsr=row.lfsr, svalue=row.svalue,

@@ -102,6 +102,15 @@ class Overview:
         return cls(pd.DataFrame(columns=columns), sentences=(str(note),))
 
     @property
+    def interval_label(self):
+        """The interval shown with the gain: the empirical-Bayes posterior
+        interval at ``1 - 2 alpha`` (it excludes 0 about when the lfsr call
+        is made), else the 95% confidence interval."""
+        if self.empirical_bayes:
+            return f"{1 - 2 * self.alpha:.0%} post."
+        return "95% CI"
+
+    @property
     def adjust_label(self):
         """``("Holm", "family-wise error")`` for ``"holm"``, ..."""
         return ADJUSTMENTS.get(self.adjust, (str(self.adjust), "error rate"))
@@ -123,8 +132,10 @@ class Overview:
         lines = []
         if self.primary is not None and self.empirical_bayes:
             lines += [f"Verdict: empirical Bayes (adaptive shrinkage across tasks), "
-                      f"false sign rate ≤ {level}: helped or hurt when the s-value is "
-                      f"≤ {self.alpha:g}. Gain: posterior mean and interval.",
+                      f"false sign rate ≤ {level}: helped or hurt when the posterior "
+                      f"probability of the wrong sign (lfsr) is ≤ {self.alpha:g} and "
+                      "not every task could be unaffected (global test). Gain: "
+                      f"posterior mean and {1 - 2 * self.alpha:.0%} interval.",
                       f"{name} column: the per-task test after {name}'s adjustment "
                       f"across tasks, {rate} ≤ {level}."]
         elif self.primary is not None:

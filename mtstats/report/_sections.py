@@ -153,7 +153,7 @@ def overview_html(ov):
         "overview.html", caption=ov.caption(),
         metrics=[metric_label(m) for m in ov.metrics],
         baseline=short_label(ov.baseline, 24),
-        gain_header=(f"Gain in {metric_label(ov.primary)} (95% interval)"
+        gain_header=(f"Gain in {metric_label(ov.primary)} ({ov.interval_label})"
                      if ov.primary else "Gain"),
         fw_header=name if ov.empirical_bayes else "", rows=overview_rows(ov),
         legend=ov.legend(), sentences=list(ov.sentences))
@@ -236,7 +236,8 @@ def _overview_text(ov, width):
     columns = {"task": [], "n": []}
     for m in ov.metrics:
         columns[f"{metric_label(m)} MTL/base"] = []
-    gain = f"gain {metric_label(ov.primary)} [95% CI]" if ov.primary else "gain"
+    gain = (f"gain {metric_label(ov.primary)} [{ov.interval_label}]" if ov.primary
+            else "gain")
     name, _ = ov.adjust_label
     columns.update({gain: [], "verdict": [], **({name: []} if ov.empirical_bayes
                                                  else {}), "calib": []})

@@ -87,12 +87,15 @@ def compare_to_baselines(estimator, X, y, *, baselines=None, cv=None, metrics=No
     standard errors :math:`\sqrt{v_t}` are normal means whose true values
     share one prior (a point mass at zero and a scale mixture of normals
     about a common mode) fitted to all tasks; each task gets a posterior
-    mean ``eb_mean``, a credible interval ``eb_low, eb_high``, the local
+    mean ``eb_mean``, a :math:`1 - 2\alpha` credible interval ``eb_low,
+    eb_high`` (it excludes 0 about when the task is called), the local
     false sign rate ``lfsr`` (posterior probability that the sign of its
     effect is not the reported one) and an ``svalue``. ``eb_verdict`` calls
-    the tasks with s-value at most ``alpha``, which keeps the expected share
-    of wrong signs among the "helped" and "hurt" calls near ``alpha`` (the
-    false sign rate) when the model holds; it assumes exchangeable tasks and
+    the tasks with lfsr at most ``alpha`` once the global null (no task
+    affected) is rejected at ``alpha``, which keeps the expected share of
+    wrong signs among the "helped" and "hurt" calls at or below ``alpha``
+    (the false sign rate; simulations in ``tests/test_empirical_bayes.py``)
+    when the model holds; it assumes exchangeable tasks and
     normal, independent :math:`\bar d_t` with the NB variance. ``verdict``
     (``adjust``, Holm by default) keeps family-wise control and is the
     conservative answer.
@@ -291,7 +294,9 @@ def _notes(test, design, J, ratio, metrics, adjust, alpha, level, table, n_tasks
         "shrunk towards a prior fitted to all tasks (point mass at zero plus "
         "normals about a common mode; Stephens 2017); lfsr is the posterior "
         "probability that a task's sign is wrong, and eb_verdict calls the "
-        f"tasks with s-value <= {alpha} (false sign rate {alpha}). Assumes "
+        f"tasks with lfsr <= {alpha} once the global null is rejected at {alpha} "
+        f"(false sign rate {alpha}); eb_low/eb_high: {1 - 2 * alpha:.0%} "
+        "posterior interval. Assumes "
         "exchangeable tasks and normal, independent per-task differences.")
     if "r2" in metrics:
         notes.append("r2 is out-of-sample, about the task's training-fold mean.")
