@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 
 from . import _cvtests as cvt
 from . import _folds
+from ._comparison_notes import method_notes
 from ._comparison_result import ComparisonResult
 from ._parallel import parallel_map
 
@@ -260,51 +261,9 @@ def compare_to_baselines(estimator, X, y, *, baselines=None, cv=None, metrics=No
                 resample=np.repeat(np.arange(len(splits)), len(tasks)),
                 score_mtl=mtl.ravel(), score_baseline=base.ravel(), diff=d.ravel())))
     table = pd.DataFrame(rows)[_COLUMNS]
-    notes = _notes(test, design, len(splits), ratio, metrics, adjust, alpha,
+    notes = method_notes(test, design, len(splits), ratio, metrics, adjust, alpha,
                    confidence_level, table, len(tasks))
     return ComparisonResult(table=table, notes=tuple(notes),
                             pooled=pd.DataFrame(pooled),
                             differences=pd.concat(diffs, ignore_index=True),
                             estimator_name=type(estimator).__name__)
-
-
-def _notes(test, design, J, ratio, metrics, adjust, alpha, level, table, n_tasks):
-    factor = 1 + J * float(np.mean(ratio))
-    name = ("Nadeau-Bengio corrected resampled t-test" if test == "nb" else
-            "percentile bootstrap stretched to the Nadeau-Bengio variance")
-    notes = [
-        f"Test: {name} over J = {J} splits ({design}); n_test/n_train = "
-        f"{np.mean(ratio):.4g}, so the variance of the mean difference is "
-        f"{factor:.3g} times that of the naive resampled t-test.",
-        "diff = score(multitask) - score(baseline), sign flipped for losses "
-        "(mse, log_loss, brier): positive means the multitask model is better; "
-        f"conf_low/conf_high: per-task {level:.0%} CI, not adjusted.",
-        f"p_adj: {adjust} adjustment across the {n_tasks} tasks of each metric and "
-        f"baseline; verdict 'helped'/'hurt' where p_adj < {alpha}.",
-        "Across tasks: Wilcoxon signed-rank and sign tests on the tasks' mean "
-        "differences; DerSimonian-Laird random-effects pooled diff with Q, I2, "
-        "tau2 (tasks share splits and, for the multitask model, one fit, so "
-        "the pooled CI treats dependent tasks as independent).",
-        "Fair baselines: same splits and preprocessing for every model; tuned "
-        "baselines must get the same inner-CV budget as the multitask model.",
-    ]
-    notes.append(
-        "Empirical Bayes (eb_mean, eb_low/eb_high, lfsr, svalue, eb_verdict): "
-        "the tasks' mean differences, with their NB standard errors, are "
-        "shrunk towards a prior fitted to all tasks (point mass at zero plus "
-        "normals about a common mode; Stephens 2017); lfsr is the posterior "
-        "probability that a task's sign is wrong, and eb_verdict calls the "
-        f"tasks with lfsr <= {alpha} once the global null is rejected at {alpha} "
-        f"(false sign rate {alpha}); eb_low/eb_high: {1 - 2 * alpha:.0%} "
-        "posterior interval. Assumes "
-        "exchangeable tasks and normal, independent per-task differences.")
-    if "r2" in metrics:
-        notes.append("r2 is out-of-sample, about the task's training-fold mean.")
-    primary = table[table["metric"] == metrics[0]]
-    if not primary["reject"].any():
-        notes.append(
-            f"Power caveat: no task survives the {adjust} adjustment at {alpha}. "
-            "Per-task resampled tests have little power at typical task sizes; "
-            "read the per-task effects and CIs and the across-task summary, and "
-            "do not read this as evidence of no effect.")
-    return notes
