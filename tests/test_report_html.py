@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
+from _html_page import HtmlPage
 
 import mtstats
 from mtstats.cli import main
@@ -95,22 +96,7 @@ def test_task_report_for_a_classifier(tmp_path):
 # ------------------------------------- reading order, counts, failing parts
 
 
-class _Page(HTMLParser):
-    """Tags with their attributes, and text, as a browser would see them."""
-
-    def __init__(self, markup):
-        super().__init__(convert_charrefs=True)
-        self.starts, self.text = [], []
-        self.feed(markup)
-
-    def handle_starttag(self, tag, attrs):
-        self.starts.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def tags(self, name):
-        return [attrs for tag, attrs in self.starts if tag == name]
+_Page = HtmlPage
 
 
 

@@ -9,12 +9,12 @@ installed). The full report's page and text are in test_report_html.py.
 
 import importlib.util
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _html_page import HtmlPage
 
 from mtstats.report import CalibrationResult, ComparisonResult
 from mtstats.report._calibration_flags import calibration_flags
@@ -32,22 +32,7 @@ QUOTES = "\"&'<b>"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _Page(HTMLParser):
-    """Tags with their attributes, and text, as a browser would see them."""
-
-    def __init__(self, markup):
-        super().__init__(convert_charrefs=True)
-        self.starts, self.text = [], []
-        self.feed(markup)
-
-    def handle_starttag(self, tag, attrs):
-        self.starts.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def tags(self, name):
-        return [attrs for tag, attrs in self.starts if tag == name]
+_Page = HtmlPage
 
 
 # ------------------------------------------------------------- synthetic parts
