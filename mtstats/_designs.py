@@ -277,6 +277,24 @@ def lipschitz_constant(design, sample_weight, n_iter=30, seed=0, ratio=1.0):
                            n_iter=n_iter, seed=seed)
 
 
+def row_sample_weights(data, task_weight=None):
+    r"""The solver's weights ``s`` in the rows' original order (NumPy).
+
+    ``objective = sum(s * loss(eta, y))``: row ``i`` of task ``t`` gets
+    :math:`w_t\, v_i / \sum_{j \in t} v_j` with ``v`` the sample weights
+    (ones by default) and ``w`` the task weights, zero on unobserved labels.
+    Shaped like ``y``: (n_rows, n_tasks) in the wide layout, (n_rows,) in
+    the long one.
+    """
+    sizes = data.weight_per_task()
+    weights = task_weights(task_weight, data.n_samples_per_task)
+    per_unit = weights / np.where(sizes > 0, sizes, 1.0)
+    rows = data.row_weights()
+    if data.layout == "wide":
+        return rows * per_unit[None, :]
+    return rows * per_unit[data.task_index]
+
+
 def build_design(data, xp, task_weight=None, pooled=False, center=True):
     """Turn :class:`~mtstats._tasks.TaskData` into device arrays and a design.
 
@@ -309,12 +327,11 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
         The NumPy feature offsets ``c_t`` (zeros when ``center=False``).
     """
     dtype = data.X.dtype
-    weights = task_weights(task_weight, data.n_samples_per_task)
-    per_row = weights / data.n_samples_per_task
+    s_rows = row_sample_weights(data, task_weight)
     n_tasks, n_features = data.n_tasks, data.X.shape[1]
     offsets = np.zeros((n_tasks, n_features), dtype=dtype)
     if data.layout == "wide":
-        s = data.observed * per_row[None, :]
+        s = s_rows
         X = data.X
         if center:
             offsets[:] = X.mean(axis=0)
@@ -326,7 +343,7 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
                             center)
         offsets[:] = packed.offsets
         y = packed.scatter(data.y)
-        s = packed.scatter(per_row[data.task_index])
+        s = packed.scatter(s_rows)
         inverse = None if packed.inverse is None else to_namespace(xp,
                                                                     packed.inverse)
         design = StackedDesign([to_namespace(xp, X, dtype) for X in packed.blocks],

@@ -54,6 +54,10 @@ class TaskData:
     task_index : ndarray of int of shape (n_rows,) or None
         Long layout only: the task of every row, as an index into ``tasks``.
     n_samples_per_task : ndarray of int of shape (n_tasks,)
+    sample_weight : ndarray of shape (n_rows,) or None
+        Non-negative row weights multiplying each row's loss (``None``: all
+        one). A task's mean loss is normalised by its summed weight, so an
+        integer weight is the same as repeating the row.
     """
 
     layout: str
@@ -62,11 +66,31 @@ class TaskData:
     observed: np.ndarray | None
     task_index: np.ndarray | None
     n_samples_per_task: np.ndarray
+    sample_weight: np.ndarray | None = None
 
     @property
     def n_tasks(self):
         """Number of tasks."""
         return self.n_samples_per_task.shape[0]
+
+    def row_weights(self):
+        """Row weights shaped like ``y``: ``sample_weight`` (ones by default)
+        times the observed mask in the wide layout (float64)."""
+        weight = (np.ones(self.X.shape[0]) if self.sample_weight is None
+                  else np.asarray(self.sample_weight, dtype=np.float64))
+        if self.layout == "wide":
+            return self.observed * weight[:, None]
+        return weight
+
+    def weight_per_task(self):
+        """Every task's summed row weight: its effective number of samples
+        (``n_samples_per_task`` as floats without sample weights)."""
+        if self.sample_weight is None:
+            return self.n_samples_per_task.astype(np.float64)
+        rows = self.row_weights()
+        if self.layout == "wide":
+            return rows.sum(axis=0)
+        return np.bincount(self.task_index, weights=rows, minlength=self.n_tasks)
 
 
 def split_task_column(X, task_column):
