@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
+from ..penalties._base import is_norm
 from ..solvers.concomitant import null_noise_weights
 from ..solvers.path import alpha_grid, check_alpha_grid, curvature_scale, solve_path
 
@@ -72,7 +73,7 @@ def default_alpha_grid(estimator, problem, n_alphas=100, eps=1e-3, **params):
     ``l1_ratio``).
     """
     penalty = estimator._penalty_at(alpha=1.0, **params)
-    if (penalty.dual_norm(np.zeros((1, 1))) is not None
+    if (is_norm(penalty)
             and getattr(penalty, "l1_ratio", 1.0) > 0):
         top = estimator._alpha_max(problem, penalty)
     else:
@@ -111,7 +112,7 @@ def problem_path(estimator, problem, alphas, screening=True, **params):
 
 
 def regularization_path(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3,
-                        screening=True):
+                        screening=True, sample_weight=None):
     r"""Fit ``estimator`` along a decreasing grid of ``alpha``, warm-started.
 
     Every other hyper-parameter (``l1_ratio``, ``ridge_ratio``,
@@ -143,6 +144,8 @@ def regularization_path(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3,
         Ratio of the smallest to the largest ``alpha`` of the default grid.
     screening : bool, default=True
         Strong-rule screening with a KKT check (L1 and L21 penalties).
+    sample_weight : array-like of shape (n_samples,), optional
+        Row weights, as for ``estimator.fit``.
 
     Returns
     -------
@@ -170,7 +173,7 @@ def regularization_path(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3,
     """
     est = clone(estimator)
     est._validate_params()
-    problem = est._prepare(X, y)
+    problem = est._prepare(X, y, sample_weight)
     grid = (default_alpha_grid(est, problem, n_alphas, eps) if alphas is None
             else check_alpha_grid(alphas))
     path = problem_path(est, problem, grid, screening)

@@ -16,6 +16,7 @@ A penalty ``g(W) = alpha * Omega(W)`` on the coefficient matrix ``W``
 
 from __future__ import annotations
 
+import numpy as np
 from array_api_compat import array_namespace
 
 
@@ -59,6 +60,16 @@ class NormPenalty:
 
     def __repr__(self):
         return f"{type(self).__name__}(alpha={self.alpha!r})"
+
+
+def is_norm(penalty):
+    """Whether ``penalty`` is ``alpha`` times a norm (has a dual norm, hence an
+    ``alpha_max``): its ``is_norm`` attribute, else whether ``dual_norm``
+    answers on a 1 x 1 zero matrix."""
+    flag = getattr(penalty, "is_norm", None)
+    if flag is not None:
+        return bool(flag)
+    return penalty.dual_norm(np.zeros((1, 1))) is not None
 
 
 def frobenius_sq(W):
