@@ -237,3 +237,45 @@ def test_bad_ratio_and_unsupported_options_are_refused():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         DirtyClassifier(alpha=0.05).fit(X, (np.nan_to_num(y) > 0).astype(int))
+
+
+# ------------------------------------------------ the how-to page's own code
+
+def _page_code_blocks():
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" /
+            "adding_a_formulation.rst").read_text(encoding="utf-8")
+    blocks = []
+    for chunk in text.split(".. code-block:: python\n")[1:]:
+        lines = [line for line in chunk.splitlines()[1:]]
+        body = []
+        for line in lines:
+            if line and not line.startswith("    "):
+                break
+            body.append(line[4:])
+        blocks.append("\n".join(body))
+    return blocks
+
+
+def test_the_how_to_page_code_runs_and_reaches_the_optimum():
+    """The page's estimator pair and its parts example work as the page says."""
+    first, second = _page_code_blocks()
+    namespace = {}
+    exec(first, namespace)  # noqa: S102 - our own documentation
+    X, y = _data("squared", "wide", seed=4)
+    est = namespace["BlockRegressor"](alpha=0.05, tol=1e-10).fit(X, y)
+    W = cp.Variable((X.shape[1], y.shape[1]))
+    b = cp.Variable(y.shape[1])
+    blocks = _blocks(X, y, "wide")
+    problem = cp.Problem(cp.Minimize(_loss_terms(blocks, W, b, "squared") + 0.05 *
+                                     cp.sum(cp.max(cp.abs(W), axis=1))))
+    problem.solve(**CLARABEL)
+    assert abs(est.objective_ - problem.value) <= 1e-6 * problem.value
+    exec(second, namespace)  # noqa: S102
+    from mtstats.estimators._prediction import MultitaskRegressorMixin
+
+    model = type("LowRankPlusFeaturesRegressor",
+                 (MultitaskRegressorMixin, namespace["_LowRankPlusFeaturesModel"]), {})
+    fitted = model(alpha=0.05).fit(X, y)
+    np.testing.assert_allclose(fitted.low_rank_coef_ + fitted.feature_coef_,
+                               fitted.coef_, atol=1e-12)
