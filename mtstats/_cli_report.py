@@ -33,6 +33,11 @@ ESTIMATORS = {
     "clustered": ("Clustered", {"n_clusters": 2}),
     "shared-subspace": ("SharedPrivate", {"kind": "subspace"}),
     "shared-mean": ("SharedPrivate", {"kind": "mean"}),
+    "dirty": ("Dirty", {}),
+    "sparse-low-rank": ("SparseLowRank", {}),
+    "robust-trace-norm": ("RobustTraceNorm", {}),
+    "robust-group-lasso": ("RobustGroupLasso", {}),
+    "graph-chain": ("Graph", {"graph": "chain"}),
     "independent": ("Independent", {}),
     "pooled": ("Pooled", {}),
 }
@@ -108,11 +113,12 @@ def _compute(args, X, y, dropped, classification):
     suffix = "Classifier" if classification else "Regressor"
     prefix, params = ESTIMATORS[args.estimator]
     shrink = {"intercept_shrinkage": "auto"} if args.partial_pooling else {}
-    if args.partial_pooling and prefix != "Pooled":
-        params = {**params, "shared_mean": True}
-    params = {**params, **shrink}
     make = {name: getattr(mtstats, name + suffix)
             for name in (prefix, "Independent", "Pooled")}
+    # the decomposition and graph models have no free shared mean
+    if args.partial_pooling and "shared_mean" in make[prefix]._get_param_names():
+        params = {**params, "shared_mean": True}
+    params = {**params, **shrink}
     estimator = make[prefix](task_column=args.task, **params)
     if args.alpha is not None:
         tuned = {"mtl": estimator.set_params(alpha=args.alpha)}
@@ -166,7 +172,8 @@ def add_report_parser(commands):
     run.add_argument("--partial-pooling", action=argparse.BooleanOptionalAction,
                      default=PARTIAL_POOLING,
                      help="shrink the multitask model towards the tasks' mean "
-                     "model (shared_mean=True) and every model's intercepts "
+                     "model (shared_mean=True, where the estimator has it) and "
+                     "every model's intercepts "
                      "towards a common one (intercept_shrinkage='auto'), as a "
                      "mixed model does; the baselines' coefficients stay "
                      "independent or pooled (default: %(default)s)")

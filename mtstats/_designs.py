@@ -25,9 +25,11 @@ import math
 
 import numpy as np
 from array_api_compat import array_namespace
+from scipy import sparse
 
 from ._backend import to_namespace
 from ._packing import pack_tasks
+from ._sparse_designs import SparseSharedDesign, build_sparse_design
 from ._tasks import task_weights
 
 
@@ -262,11 +264,13 @@ def lipschitz_constant(design, sample_weight, n_iter=30, seed=0, ratio=1.0):
     matrix, so the power iteration runs on one task, ``T`` times cheaper.
     """
     xp = design.xp
-    if (type(design) is SharedDesign and design.n_tasks > 1
+    if (type(design) in (SharedDesign, SparseSharedDesign) and design.n_tasks > 1
             and bool(xp.all(sample_weight == sample_weight[0:1, :]))):
         largest = float(xp.max(sample_weight[0, :]))
         ones = xp.ones((design.X.shape[0], 1), dtype=sample_weight.dtype)
-        return largest * lipschitz_constant(SharedDesign(design.X, 1), ones,
+        one = (design.one_task() if type(design) is SparseSharedDesign
+               else SharedDesign(design.X, 1))
+        return largest * lipschitz_constant(one, ones,
                                             n_iter=n_iter, seed=seed, ratio=ratio)
 
     def apply(W, b):
@@ -287,7 +291,7 @@ def row_sample_weights(data, task_weight=None):
     the long one.
     """
     sizes = data.weight_per_task()
-    weights = task_weights(task_weight, data.n_samples_per_task)
+    weights = task_weights(task_weight, sizes)
     per_unit = weights / np.where(sizes > 0, sizes, 1.0)
     rows = data.row_weights()
     if data.layout == "wide":
@@ -302,7 +306,8 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
     features are shifted by an offset ``c_t`` -- the task's feature means in
     the long layout, the column means of ``X`` in the wide one -- so that the
     intercepts are nearly orthogonal to the coefficients and the problem is
-    well conditioned. ``center="global"`` shifts every task by the feature
+    well conditioned; the means are weighted by ``data.sample_weight``, if
+    any. ``center="global"`` shifts every task by the feature
     means of all rows instead (used when the intercepts are shrunk together:
     their penalty acts on the intercepts at the grand mean, which are then
     the solver's own; :mod:`mtstats.datafits.pooling`). The shift is an
@@ -314,6 +319,10 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
     blocks (:func:`mtstats._packing.pack_tasks`); ``y`` and ``s`` follow that
     packing, with ``s = 0`` on the padding. Peak memory is ``X`` plus its
     packed copy (at most ``1 + PAD_WASTE`` times ``X``).
+
+    A sparse ``X`` (SciPy CSR/CSC) gives the designs of
+    :mod:`mtstats._sparse_designs` instead: rows in their original order, the
+    offsets applied inside the operator, ``X`` never densified (NumPy only).
 
     Returns
     -------
@@ -328,19 +337,23 @@ def build_design(data, xp, task_weight=None, pooled=False, center=True):
     """
     dtype = data.X.dtype
     s_rows = row_sample_weights(data, task_weight)
+    if sparse.issparse(data.X):  # rows in their order, offsets in the operator
+        design, y, s, offsets = build_sparse_design(data, xp, s_rows, center)
+        return (PooledDesign(design) if pooled else design), y, s, offsets
     n_tasks, n_features = data.n_tasks, data.X.shape[1]
     offsets = np.zeros((n_tasks, n_features), dtype=dtype)
     if data.layout == "wide":
         s = s_rows
         X = data.X
         if center:
-            offsets[:] = X.mean(axis=0)
+            offsets[:] = (X.mean(axis=0) if data.sample_weight is None else
+                          np.average(X, axis=0, weights=data.sample_weight))
             X = X - offsets[0]
         design = SharedDesign(to_namespace(xp, X, dtype), n_tasks)
         y = data.y
     else:
         packed = pack_tasks(data.X, data.task_index, data.n_samples_per_task,
-                            center)
+                            center, weights=data.sample_weight)
         offsets[:] = packed.offsets
         y = packed.scatter(data.y)
         s = packed.scatter(s_rows)

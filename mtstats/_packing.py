@@ -76,7 +76,7 @@ def _cut_blocks(sizes):
     return blocks
 
 
-def pack_tasks(X, task_index, sizes, center):
+def pack_tasks(X, task_index, sizes, center, weights=None):
     """Pack the rows of ``X`` (n_rows, d) by task; optionally centre each task.
 
     Parameters
@@ -90,6 +90,8 @@ def pack_tasks(X, task_index, sizes, center):
     center : bool or "global"
         Subtract every task's feature means from its rows (``True``) or the
         feature means of all rows (``"global"``).
+    weights : ndarray of shape (n_rows,), optional
+        Sample weights: the means are then weighted means.
 
     Returns
     -------
@@ -118,15 +120,24 @@ def pack_tasks(X, task_index, sizes, center):
         chunk[...] = X[np.where(padding, 0, index)]
         chunk[padding] = 0
     blocks, offsets, position = [], np.zeros((n_tasks, d), dtype=X.dtype), 0
-    global_mean = (X.mean(axis=0, dtype=np.float64).astype(X.dtype)
-                   if center == "global" else None)
+    global_mean = None
+    if center == "global":
+        global_mean = (X.mean(axis=0, dtype=np.float64) if weights is None else
+                       np.einsum("i,ij->j", weights, X, dtype=np.float64)
+                       / weights.sum()).astype(X.dtype)
+    packed_weights = None
+    if weights is not None:
+        packed_weights = np.zeros(packed.shape[0])
+        packed_weights[destination] = weights
     for tasks, length in cuts:
-        block = packed[position:position + length * tasks.shape[0]].reshape(
-            tasks.shape[0], length, d)
+        rows = slice(position, position + length * tasks.shape[0])
+        block = packed[rows].reshape(tasks.shape[0], length, d)
         position += length * tasks.shape[0]
         if center:
+            mass = None if packed_weights is None else packed_weights[rows].reshape(
+                tasks.shape[0], length)
             _center_block(block, sizes[tasks], offsets, tasks,
-                          global_mean if center == "global" else None)
+                          global_mean if center == "global" else None, mass)
         blocks.append(block)
     block_tasks = [tasks for tasks, _ in cuts]
     flat = np.concatenate(block_tasks)
@@ -140,11 +151,15 @@ def pack_tasks(X, task_index, sizes, center):
                        destination, offsets)
 
 
-def _center_block(block, sizes, offsets, tasks, global_mean=None):
+def _center_block(block, sizes, offsets, tasks, global_mean=None, weights=None):
     """Subtract each task's mean (or ``global_mean``) from its real rows, in
-    place, in chunks."""
+    place, in chunks; ``weights`` (T_k, L_k), zero on the padding, weigh the
+    means."""
     n_slots, length, d = block.shape
-    if global_mean is None:
+    if global_mean is None and weights is not None:
+        means = (np.einsum("tld,tl->td", block, weights, dtype=np.float64)
+                 / weights.sum(axis=1)[:, None]).astype(block.dtype)
+    elif global_mean is None:
         means = (block.sum(axis=1, dtype=np.float64) / sizes[:, None]).astype(
             block.dtype)
     else:

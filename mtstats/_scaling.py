@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import sparse
 
 #: Data whose largest entry lies within [1 / SAFE_RANGE, SAFE_RANGE] are solved
 #: as they are (rescaling is exact, but it changes the relative scale of the
@@ -38,7 +39,10 @@ SAFE_RANGE = 2.0**20
 
 def power_of_two_scale(values):
     """A power of two near ``max |values|`` when that lies outside the safe
-    range (``1 / SAFE_RANGE`` to ``SAFE_RANGE``), else 1."""
+    range (``1 / SAFE_RANGE`` to ``SAFE_RANGE``), else 1. A sparse matrix
+    is read through its stored entries only."""
+    if sparse.issparse(values):
+        values = values.data
     largest = float(np.max(np.abs(values))) if np.size(values) else 0.0
     if not largest > 0.0 or not math.isfinite(largest) or (
             1.0 / SAFE_RANGE <= largest <= SAFE_RANGE):

@@ -25,6 +25,7 @@ References
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 
@@ -32,12 +33,20 @@ def is_separated(design, labels):
     """Whether rows ``design`` (n, p) with 0/1 ``labels`` are separated.
 
     ``design`` must already hold the intercept column(s). Columns are scaled
-    to unit maximum, which leaves separability unchanged.
+    to unit maximum, which leaves separability unchanged. A sparse
+    ``design`` stays sparse (HiGHS takes a sparse constraint matrix).
     """
-    largest = np.max(np.abs(design), axis=0)
-    A = design / np.where(largest > 0, largest, 1.0)
-    A = A * (2.0 * labels - 1.0)[:, None]
-    result = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(A.shape[0]),
+    if sparse.issparse(design):
+        largest = sparse.csc_array(abs(design)).max(axis=0).toarray().ravel()
+        A = (sparse.diags_array(2.0 * labels - 1.0) @ sparse.csc_array(design)
+             @ sparse.diags_array(1.0 / np.where(largest > 0, largest, 1.0)))
+        objective = -np.asarray(A.sum(axis=0)).ravel()
+    else:
+        largest = np.max(np.abs(design), axis=0)
+        A = design / np.where(largest > 0, largest, 1.0)
+        A = A * (2.0 * labels - 1.0)[:, None]
+        objective = -A.sum(axis=0)
+    result = linprog(objective, A_ub=-A, b_ub=np.zeros(A.shape[0]),
                      bounds=(-1.0, 1.0), method="highs")
     return bool(result.status == 0 and -result.fun > 1e-7 * A.shape[0])
 
@@ -52,6 +61,10 @@ def _task_rows(data, t):
 
 def separated_tasks(data, pooled, fit_intercept=True):
     """Tasks for which the unpenalised logistic fit does not exist.
+
+    Sample weights play no part: rows of zero weight were dropped at
+    validation (:mod:`mtstats._sample_weight`), and positive weights do not
+    change whether the classes are separable.
 
     Parameters
     ----------
@@ -74,14 +87,25 @@ def separated_tasks(data, pooled, fit_intercept=True):
                 if is_separated(_with_intercepts(X_t, [X_t.shape[0]], fit_intercept),
                                 y_t)]
     sizes = [X_t.shape[0] for X_t, _ in blocks]
-    design = _with_intercepts(np.vstack([X_t for X_t, _ in blocks]), sizes,
+    stack = sparse.vstack if sparse.issparse(data.X) else np.vstack
+    design = _with_intercepts(stack([X_t for X_t, _ in blocks]), sizes,
                               fit_intercept)
     labels = np.concatenate([y_t for _, y_t in blocks])
     return list(range(data.n_tasks)) if is_separated(design, labels) else []
 
 
 def _with_intercepts(X, sizes, fit_intercept):
-    """``X`` with one intercept (indicator) column per block of rows."""
+    """``X`` with one intercept (indicator) column per block of rows (sparse
+    when ``X`` is)."""
+    if sparse.issparse(X):
+        X = sparse.csr_array(X, dtype=np.float64)
+        if not fit_intercept:
+            return X
+        block = np.repeat(np.arange(len(sizes)), sizes)
+        indicators = sparse.csr_array(
+            (np.ones(X.shape[0]), (np.arange(X.shape[0]), block)),
+            shape=(X.shape[0], len(sizes)))
+        return sparse.hstack([X, indicators], format="csr")
     X = np.asarray(X, dtype=np.float64)
     if not fit_intercept:
         return X

@@ -20,21 +20,25 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from sklearn.utils.multiclass import check_classification_targets
+from scipy import sparse
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from ._labels import (
-    check_one_kind,
     encode_classes,
     encode_tasks,
-    label_repr,
     observed_class_labels,
+)
+from ._sample_weight import check_sample_weight, drop_zero_weight_rows
+from ._sparse_designs import SPARSE_FORMATS
+from ._task_checks import (
+    _check_class_labels,
+    _check_classes_per_task,
+    _check_task_sizes,
 )
 
 __all__ = ["TaskData", "center_targets", "encode_tasks", "split_task_column",
            "task_weights", "validate_fit_input"]
 
-MIN_SAMPLES_PER_TASK = 1
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ class TaskData:
     Attributes
     ----------
     layout : {"wide", "long"}
-    X : ndarray of shape (n_rows, n_features)
-        Feature matrix, task column removed, float32 or float64.
+    X : ndarray or scipy.sparse CSR/CSC matrix of shape (n_rows, n_features)
+        Feature matrix, task column removed, float32 or float64; a sparse
+        ``X`` stays sparse (:mod:`mtstats._sparse_designs`).
     y : ndarray
         Wide: ``(n_rows, n_tasks)`` with unobserved entries set to 0.
         Long: ``(n_rows,)``. Classification targets are encoded as 0/1.
@@ -124,6 +129,8 @@ def split_task_column(X, task_column):
             f"task_column={task_column!r} names a column, but X is not a "
             "DataFrame; pass a DataFrame or an integer column position."
         )
+    if sparse.issparse(X):
+        return _split_sparse(X, task_column)
     array = np.asarray(X, dtype=object) if not hasattr(X, "shape") else X
     if getattr(array, "ndim", 0) != 2:
         raise ValueError(
@@ -143,73 +150,29 @@ def split_task_column(X, task_column):
     return array[:, keep], np.asarray(array[:, position])
 
 
-def _check_task_sizes(counts, tasks):
-    for t, count in enumerate(counts):
-        if count < MIN_SAMPLES_PER_TASK:
-            plural = "" if count == 1 else "s"
-            raise ValueError(
-                f"Task {label_repr(tasks[t])} has {count} sample{plural} with an "
-                f"observed target; every task needs at least {MIN_SAMPLES_PER_TASK}."
-            )
-
-
-def _intercepts_bounded(estimator):
-    """Whether a one-class task keeps a finite intercept: intercepts shrunk
-    towards a common one (``intercept_shrinkage`` not 0) or not fitted."""
-    shrinkage = getattr(estimator, "intercept_shrinkage", 0.0)
-    return (not getattr(estimator, "fit_intercept", True)
-            or isinstance(shrinkage, str) or shrinkage > 0)
-
-
-def _check_classes_per_task(positives, counts, tasks, classes, estimator=None):
-    """Both classes overall; per task only where its intercept is unpenalised.
-
-    An unpenalised intercept of a task whose labels are all one class goes
-    to infinity, so such a task is refused unless the intercepts are shrunk
-    towards a common intercept (``intercept_shrinkage``).
-    """
-    n_positive, n_total = int(positives.sum()), int(counts.sum())
-    if n_positive in (0, n_total):
-        only = classes[1] if n_positive else classes[0]
-        raise ValueError(f"y has only one class ({label_repr(only)}) among its "
-                         f"{n_total} labels; a classifier needs both classes.")
-    if estimator is not None and _intercepts_bounded(estimator):
-        return
-    for t in np.flatnonzero((positives == 0) | (positives == counts)):
-        only = classes[1] if positives[t] else classes[0]
+def _split_sparse(X, task_column):
+    """:func:`split_task_column` of a sparse ``X``: the task column comes out
+    dense (n_rows,), the features stay sparse (CSR or CSC, others as CSR)."""
+    n_columns = X.shape[1]
+    if not isinstance(task_column, (int, np.integer)) or not (
+            -n_columns <= task_column < n_columns):
         raise ValueError(
-            f"Task {label_repr(tasks[t])} has only one class ({label_repr(only)}) "
-            f"among its {int(counts[t])} labels: its unpenalised intercept would "
-            "be infinite. Shrink the intercepts towards a common one "
-            "(intercept_shrinkage='auto' or > 0), or drop the task."
-        )
+            f"task_column={task_column!r} is not a column position of the sparse "
+            f"X, which has {n_columns} columns (a sparse X has no column names).")
+    X = X if X.format in SPARSE_FORMATS else X.tocsr()
+    position = int(task_column) % n_columns
+    keep = np.flatnonzero(np.arange(n_columns) != position)
+    return X[:, keep], X[:, [position]].toarray().ravel()
 
 
-def _check_class_labels(labels, all_observed):
-    """Refuse missing or mixed-type class labels, then sklearn's target check.
-
-    ``all_observed``: every entry must be a label (1-D y, long layout).
-    """
-    missing = ~observed_class_labels(labels.reshape(labels.shape[0], -1))
-    if all_observed and missing.any():
-        row = int(np.flatnonzero(missing.any(axis=1))[0])
-        raise ValueError(
-            f"y has {int(missing.sum())} missing label(s) (None/NaN), the first "
-            f"at row {row}. A missing label is allowed only in a 2-D Y (wide "
-            "layout, one column per task), where None or NaN marks an "
-            "unobserved entry; in a 1-D y, drop those rows."
-        )
-    values = labels[~missing.reshape(labels.shape)]
-    check_one_kind(values, "y")
-    check_classification_targets(values)
-
-
-def validate_fit_input(estimator, X, y, *, classifier):
-    """Validate ``(X, y)`` for ``estimator.fit`` in either layout.
+def validate_fit_input(estimator, X, y, *, classifier, sample_weight=None):
+    """Validate ``(X, y)`` and ``sample_weight`` for ``estimator.fit``.
 
     Sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``
     through scikit-learn's ``validate_data``; the task column, if any, is not a
-    feature.
+    feature. Every row is validated; rows of zero ``sample_weight`` are then
+    dropped (:mod:`mtstats._sample_weight`), so task sizes and class checks
+    count only rows with a positive weight.
 
     Returns
     -------
@@ -228,34 +191,42 @@ def validate_fit_input(estimator, X, y, *, classifier):
     dtype = [np.float64, np.float32]
     task_column = getattr(estimator, "task_column", None)
     if task_column is None:
-        return _validate_wide(estimator, X, y, classifier, dtype)
+        return _validate_wide(estimator, X, y, classifier, dtype, sample_weight)
     features, task_values = split_task_column(X, task_column)
-    X_num = validate_data(estimator, features, dtype=dtype, ensure_min_samples=1)
+    X_num = validate_data(estimator, features, dtype=dtype, ensure_min_samples=1,
+                          accept_sparse=SPARSE_FORMATS)
     y = column_or_1d(y, warn=True)
     if y.shape[0] != X_num.shape[0]:
         raise ValueError(
             f"X has {X_num.shape[0]} rows but y has {y.shape[0]} entries."
         )
     tasks, task_index = encode_tasks(task_values)
-    counts = np.bincount(task_index, minlength=tasks.shape[0])
-    classes = None
+    weight = check_sample_weight(sample_weight, X_num.shape[0])
     if classifier:
         _check_class_labels(y, all_observed=True)
+    else:
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    all_counts = np.bincount(task_index, minlength=tasks.shape[0])
+    X_num, y, task_index, weight = drop_zero_weight_rows(weight, X_num, y,
+                                                         task_index)
+    counts = np.bincount(task_index, minlength=tasks.shape[0])
+    classes, y_num = None, y
+    if classifier:
         classes, y_num = encode_classes(y)
-        _check_task_sizes(counts, tasks)
+        _check_task_sizes(counts, tasks, all_counts)
         _check_classes_per_task(
             np.bincount(task_index, weights=y_num, minlength=tasks.shape[0]),
             counts, tasks, classes, estimator)
     else:
-        y_num = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        _check_task_sizes(counts, tasks)
+        _check_task_sizes(counts, tasks, all_counts)
     data = TaskData("long", X_num, y_num.astype(X_num.dtype), None, task_index,
-                    counts)
+                    counts, weight)
     return data, tasks, classes, False
 
 
-def _validate_wide(estimator, X, y, classifier, dtype):
-    X_num = validate_data(estimator, X, dtype=dtype, ensure_min_samples=1)
+def _validate_wide(estimator, X, y, classifier, dtype, sample_weight=None):
+    X_num = validate_data(estimator, X, dtype=dtype, ensure_min_samples=1,
+                          accept_sparse=SPARSE_FORMATS)
     tasks = np.asarray(list(y.columns), dtype=object) if hasattr(y, "columns") \
         else None
     y_arr = np.asarray(y)
@@ -269,6 +240,7 @@ def _validate_wide(estimator, X, y, classifier, dtype):
             f"X has {X_num.shape[0]} rows but y has {y_arr.shape[0]}."
         )
     Y = y_arr.reshape(y_arr.shape[0], -1)
+    weight = check_sample_weight(sample_weight, X_num.shape[0])
     if tasks is None:
         tasks = np.arange(Y.shape[1])
     classes = None
@@ -276,11 +248,14 @@ def _validate_wide(estimator, X, y, classifier, dtype):
         # None/NaN mark unobserved labels in a 2-D Y; in a 1-D y, an error
         _check_class_labels(Y, all_observed=y_is_1d)
         observed = observed_class_labels(Y)
+        all_counts = observed.sum(axis=0)
+        X_num, Y, observed, weight = drop_zero_weight_rows(weight, X_num, Y,
+                                                           observed)
         classes, Y01 = encode_classes(Y[observed])
         Y_num = np.zeros(Y.shape)
         Y_num[observed] = Y01
         counts = observed.sum(axis=0)
-        _check_task_sizes(counts, tasks)
+        _check_task_sizes(counts, tasks, all_counts)
         _check_classes_per_task(Y_num.sum(axis=0), counts, tasks, classes,
                                 estimator)
     else:
@@ -294,18 +269,23 @@ def _validate_wide(estimator, X, y, classifier, dtype):
                 "2-D Y with one column per task."
             )
         observed = ~np.isnan(Y_num)
+        all_counts = observed.sum(axis=0)
+        X_num, Y_num, observed, weight = drop_zero_weight_rows(weight, X_num,
+                                                               Y_num, observed)
         counts = observed.sum(axis=0)
-        _check_task_sizes(counts, tasks)
+        _check_task_sizes(counts, tasks, all_counts)
         Y_num = np.where(observed, Y_num, 0.0)
     data = TaskData("wide", X_num, Y_num.astype(X_num.dtype), observed, None,
-                    counts.astype(np.int64))
+                    counts.astype(np.int64), weight)
     return data, tasks, classes, y_is_1d
 
 
 def task_weights(spec, n_samples_per_task):
     """Per-task weights multiplying each task's mean loss.
 
-    ``None`` gives 1 for every task; ``"n_samples"`` gives ``n_t`` (turning
+    ``n_samples_per_task``: the tasks' (effective) sizes, their summed sample
+    weights (:meth:`TaskData.weight_per_task`). ``None`` gives 1 for every
+    task; ``"n_samples"`` gives ``n_t`` (turning
     mean losses into summed losses, as in MALSAR and RMTL); ``"noise"`` gives
     1 for every task, the base weights that the concomitant fit divides by
     each task's estimated noise scale (:mod:`mtstats.solvers.concomitant`);
@@ -343,6 +323,8 @@ def task_weights(spec, n_samples_per_task):
 def center_targets(data):
     """Subtract every task's mean observed target (regression with intercepts).
 
+    The means are weighted by ``sample_weight`` when the data carry one.
+
     An exact reparametrisation of the intercepts (``b_t`` becomes ``b_t -
     mean_t``) that keeps large target offsets from costing precision in the
     solver and in its duality gap.
@@ -354,11 +336,14 @@ def center_targets(data):
     means : ndarray of shape (n_tasks,)
         The subtracted means, to add back to the intercepts.
     """
+    weighted = data.sample_weight is not None
     if data.layout == "wide":
-        means = (data.y * data.observed).sum(axis=0) / data.n_samples_per_task
+        rows = data.row_weights() if weighted else data.observed
+        means = (data.y * rows).sum(axis=0) / data.weight_per_task()
         y = (data.y - means) * data.observed
     else:
-        means = np.bincount(data.task_index, weights=data.y,
-                            minlength=data.n_tasks) / data.n_samples_per_task
+        values = data.y * data.sample_weight if weighted else data.y
+        means = np.bincount(data.task_index, weights=values,
+                            minlength=data.n_tasks) / data.weight_per_task()
         y = data.y - means[data.task_index]
     return replace(data, y=y.astype(data.y.dtype)), means

@@ -31,11 +31,21 @@ weights. ``"auto"`` estimates :math:`\lambda` by the method of moments:
 A between-task variance estimated at zero means full pooling; it is capped
 at :data:`POOLED_FACTOR` times the largest task size, where the shrinkage
 factor is below 1/1000.
+
+With ``sample_weight`` the weights are frequency weights: :math:`n_t` and
+:math:`k_t` are summed weights, the means weighted means, the fit weighted
+least squares and :math:`N` the total weight, so that a row of weight 2
+counts as that row twice.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+from scipy import sparse
+
+from ._sparse_moments import within_task_fit
 
 __all__ = ["estimate_intercept_shrinkage"]
 
@@ -55,11 +65,13 @@ def _ratio(a, v, counts, noise):
 
 
 def _task_rows(data):
-    """``(X_rows, y_rows, task_index)`` of every observed target."""
+    """``(X_rows, y_rows, task_index, weights)`` of every observed target."""
+    weight = (np.ones(data.X.shape[0]) if data.sample_weight is None
+              else data.sample_weight)
     if data.layout == "long":
-        return data.X, data.y, data.task_index
+        return data.X, data.y, data.task_index, weight
     rows, tasks = np.nonzero(data.observed)
-    return data.X[rows], data.y[rows, tasks], tasks
+    return data.X[rows], data.y[rows, tasks], tasks, weight[rows]
 
 
 def estimate_intercept_shrinkage(data, classifier):
@@ -78,23 +90,31 @@ def estimate_intercept_shrinkage(data, classifier):
         The shrinkage strength in units of observations (0: no shrinkage,
         one task only).
     """
-    X, y, task = _task_rows(data)
-    counts = np.bincount(task, minlength=data.n_tasks).astype(np.float64)
+    if sparse.issparse(data.X):  # no dense or row-repeated copy of X
+        if classifier:  # the logit moments do not involve X
+            return estimate_intercept_shrinkage(
+                replace(data, X=np.empty((data.X.shape[0], 0))), classifier)
+        moments = within_task_fit(data)
+        return 0.0 if moments is None else _ratio(*moments)
+    X, y, task, v = _task_rows(data)
+    counts = np.bincount(task, weights=v, minlength=data.n_tasks)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if classifier:
-        k = np.bincount(task, weights=y, minlength=data.n_tasks)
+        k = np.bincount(task, weights=v * y, minlength=data.n_tasks)
         a = np.log((k + 0.5) / (counts - k + 0.5))
         v = 1.0 / (k + 0.5) + 1.0 / (counts - k + 0.5)
         return _ratio(a, v, counts, 1.0)
-    x_mean = np.stack([np.bincount(task, weights=X[:, j], minlength=data.n_tasks)
+    x_mean = np.stack([np.bincount(task, weights=v * X[:, j],
+                                   minlength=data.n_tasks)
                        for j in range(X.shape[1])], axis=1) / counts[:, None]
-    y_mean = np.bincount(task, weights=y, minlength=data.n_tasks) / counts
+    y_mean = np.bincount(task, weights=v * y, minlength=data.n_tasks) / counts
     Xc, yc = X - x_mean[task], y - y_mean[task]
-    beta, _, rank, _ = np.linalg.lstsq(Xc, yc, rcond=None)
-    dof = X.shape[0] - data.n_tasks - rank
+    root = np.sqrt(v)
+    beta, _, rank, _ = np.linalg.lstsq(Xc * root[:, None], yc * root, rcond=None)
+    dof = float(np.sum(v)) - data.n_tasks - rank
     if dof < 1:
         return 0.0
-    sigma2 = float(np.sum((yc - Xc @ beta) ** 2) / dof)
+    sigma2 = float(np.sum(v * (yc - Xc @ beta) ** 2) / dof)
     a = y_mean - x_mean @ beta
     return _ratio(a, sigma2 / counts, counts, sigma2)

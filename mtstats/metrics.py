@@ -30,7 +30,7 @@ def _observed(Y):
     return observed_class_labels(np.asarray(Y).reshape(len(Y), -1))
 
 
-def task_mean_score(estimator, X, Y, metric=None):
+def task_mean_score(estimator, X, Y, metric=None, sample_weight=None):
     """Mean over tasks of ``metric`` on each task's observed entries.
 
     Parameters
@@ -44,6 +44,10 @@ def task_mean_score(estimator, X, Y, metric=None):
     metric : callable or None
         ``metric(y_true, y_pred)``; default R^2 for regressors and accuracy
         for classifiers.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weight of every row, passed to ``metric`` for the row's observed
+        entries (``metric`` must then accept ``sample_weight``); entries of
+        zero weight count as unobserved.
 
     Returns
     -------
@@ -55,8 +59,17 @@ def task_mean_score(estimator, X, Y, metric=None):
     predicted = np.asarray(estimator.predict(X)).reshape(Y.shape)
     observed = _observed(Y)
     values = Y if Y.dtype == object else Y.astype(np.float64)
-    scores = [metric(values[observed[:, t], t], predicted[observed[:, t], t])
-              for t in range(Y.shape[1]) if observed[:, t].any()]
+    if sample_weight is None:
+        scores = [metric(values[observed[:, t], t], predicted[observed[:, t], t])
+                  for t in range(Y.shape[1]) if observed[:, t].any()]
+        return float(np.mean(scores))
+    weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if weight.shape[0] != Y.shape[0]:
+        raise ValueError(f"sample_weight has {weight.shape[0]} entries but Y has "
+                         f"{Y.shape[0]} rows.")
+    observed &= (weight > 0)[:, None]
+    scores = [metric(values[rows, t], predicted[rows, t], sample_weight=weight[rows])
+              for t in range(Y.shape[1]) if (rows := observed[:, t]).any()]
     return float(np.mean(scores))
 
 
@@ -110,6 +123,14 @@ class _LazyResponses:
         return self.cache[name]
 
 
+def _entries(value, mask):
+    """A per-row ``value`` (n,) spread over the entries ``mask`` (n, T) selects;
+    any other value as it is."""
+    if np.ndim(value) == 1 and np.shape(value)[0] == mask.shape[0]:
+        return np.broadcast_to(np.asarray(value)[:, None], mask.shape)[mask]
+    return value
+
+
 def observed_scorer(scoring=None, average="tasks"):
     """A scorer that uses observed entries only.
 
@@ -127,8 +148,10 @@ def observed_scorer(scoring=None, average="tasks"):
     Returns
     -------
     callable
-        ``scorer(estimator, X, y)``. With a 1-D ``y`` (long layout) it is the
-        plain scikit-learn scorer.
+        ``scorer(estimator, X, y, **params)``. With a 1-D ``y`` (long layout)
+        it is the plain scikit-learn scorer. ``params`` (e.g.
+        ``sample_weight``) go to the scorer; those with one entry per row are
+        spread over the row's observed entries.
 
     Examples
     --------
@@ -148,12 +171,12 @@ def observed_scorer(scoring=None, average="tasks"):
     if average not in ("tasks", "pooled"):
         raise ValueError(f"average must be 'tasks' or 'pooled'; got {average!r}.")
 
-    def scorer(estimator, X, y):
+    def scorer(estimator, X, y, **params):
         base = (check_scoring(estimator) if scoring is None
                 else get_scorer(scoring) if isinstance(scoring, str) else scoring)
         Y = np.asarray(y)
         if Y.ndim == 1:
-            return base(estimator, X, y)
+            return base(estimator, X, y, **params)
         observed = _observed(Y)
         if average == "pooled":
             groups = [observed]
@@ -166,7 +189,8 @@ def observed_scorer(scoring=None, average="tasks"):
         scores = []
         for mask in groups:  # the stand-in ignores its X: a placeholder of n rows
             view = kind(responses.restricted(mask), classes)
-            scores.append(base(view, np.zeros((int(mask.sum()), 1)), Y[mask]))
+            scores.append(base(view, np.zeros((int(mask.sum()), 1)), Y[mask],
+                               **{k: _entries(v, mask) for k, v in params.items()}))
         return float(np.mean(scores))
 
     return scorer

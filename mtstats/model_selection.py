@@ -103,7 +103,8 @@ def _strata(splitter, X, y, n_splits):
         raise ValueError("stratify='task_label' needs the class labels y.")
     wide = splitter.task_column is None
     rows, tasks, Y, names = _observations(X, y, splitter.task_column)
-    n_rows = len(X) if Y is None else Y.shape[0]
+    n_rows = (X.shape[0] if hasattr(X, "shape") else len(X)) if Y is None \
+        else Y.shape[0]  # a sparse X has no len()
     if n_splits > n_rows:  # scikit-learn's message
         raise ValueError(f"Cannot have number of splits n_splits={n_splits} greater "
                          f"than the number of samples: n_samples={n_rows}.")

@@ -25,7 +25,9 @@ CLASSIFIERS = [n for n in NAMES if n.endswith("Classifier")]
 #: every penalty, ratios fixed) must change when W is rescaled for the
 #: objective to keep its minimiser.
 DEGREE = {"GroupLasso": 1, "TraceNorm": 1, "Independent": 2, "Pooled": 2,
-          "Clustered": 2, "SharedPrivate": 2}
+          "Clustered": 2, "SharedPrivate": 2, "Dirty": 1, "SparseLowRank": 1,
+          "RobustTraceNorm": 1, "RobustGroupLasso": 1,
+          "Graph": (1, 2)}  # the sparse part has degree 1, the graph term 2
 TASKS = ["a", "b", "c"]
 
 
@@ -222,6 +224,15 @@ def _strengths(name, estimator, factor):
     return {"alpha": estimator.alpha * factor}
 
 
+def _mixed_strengths(estimator, c):
+    """Graph classifier: ``alpha * (rho N(W) + (1 - rho) Q(W))`` with N of degree
+    1 and Q of degree 2 keeps its minimiser under ``W -> W / c`` when the two
+    strengths become ``alpha rho c`` and ``alpha (1 - rho) c^2``."""
+    alpha, rho = estimator.alpha, estimator.l1_ratio
+    sparse, smooth = alpha * rho * c, alpha * (1 - rho) * c * c
+    return {"alpha": sparse + smooth, "l1_ratio": sparse / (sparse + smooth)}
+
+
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("exponent", [330, -330, 60])
 def test_fit_at_any_finite_scale(name, exponent):
@@ -236,10 +247,15 @@ def test_fit_at_any_finite_scale(name, exponent):
     X_scaled = X.assign(**{col: X[col] * c for col in ("x0", "x1", "x2")})
     if name.endswith("Regressor"):
         factor, y_scaled, coef_factor = c * c, y * c, 1.0
+        strengths = _strengths(name, unit, factor)
     else:
-        factor, y_scaled, coef_factor = c ** DEGREE[family(name)], y, 1 / c
-    scaled = make(name, tol=1e-10, **_strengths(name, unit, factor)).fit(X_scaled,
-                                                                         y_scaled)
+        degree, y_scaled, coef_factor = DEGREE[family(name)], y, 1 / c
+        if isinstance(degree, tuple) and abs(exponent) > 100:
+            pytest.skip("the rescaled (alpha, l1_ratio) pair is not representable: "
+                        "1 - l1_ratio would have to be 2**-330 relative to 1")
+        strengths = (_mixed_strengths(unit, c) if isinstance(degree, tuple)
+                     else _strengths(name, unit, c ** degree))
+    scaled = make(name, tol=1e-10, **strengths).fit(X_scaled, y_scaled)
     assert scaled.converged_
     reference = unit.coef_ * coef_factor
     np.testing.assert_allclose(scaled.coef_, reference,

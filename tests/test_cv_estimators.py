@@ -4,6 +4,7 @@ pipelines that scale around the task column, and GridSearchCV on structure."""
 import numpy as np
 import pandas as pd
 import pytest
+from _expected_checks import tolerance_limited_checks
 from sklearn.base import clone
 from sklearn.linear_model import MultiTaskElasticNetCV, MultiTaskLassoCV
 from sklearn.model_selection import GridSearchCV, KFold
@@ -31,13 +32,37 @@ def _expected_failures(estimator):
         return {"check_methods_sample_order_invariance":
                 "the check sets n_clusters=2 on a one-task problem; mtstats "
                 "raises a ValueError rather than fit more clusters than tasks"}
-    return {}
+    return tolerance_limited_checks(estimator)
 
 
-@parametrize_with_checks([_small(name) for name in CV_NAMES],
+#: Every twin is its base estimator (fully checked in test_estimators.py) plus
+#: the one shared MultitaskCVMixin, so the default run checks one twin per
+#: kind of search (alpha only, alpha with l1_ratio, ridge_ratio, shared_ratio,
+#: a decomposition's shared_ratio, the graph's smooth term) and loss; the
+#: slow run (``pytest -m slow``) checks all of them.
+REPRESENTATIVE = ["GroupLassoRegressorCV", "TraceNormClassifierCV",
+                  "ClusteredRegressorCV", "SharedPrivateClassifierCV",
+                  "IndependentRegressorCV", "PooledClassifierCV",
+                  "DirtyRegressorCV", "RobustTraceNormClassifierCV",
+                  "GraphRegressorCV", "GraphClassifierCV"]
+
+
+@parametrize_with_checks([_small(name) for name in REPRESENTATIVE],
                          expected_failed_checks=_expected_failures)
 def test_sklearn_contract(estimator, check):
     check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks([_small(name) for name in CV_NAMES
+                          if name not in REPRESENTATIVE],
+                         expected_failed_checks=_expected_failures)
+def test_sklearn_contract_of_every_twin(estimator, check):
+    check(estimator)
+
+
+def test_representative_twins_exist():
+    assert set(REPRESENTATIVE) <= set(CV_NAMES)
 
 
 def test_every_estimator_has_a_cv_twin():

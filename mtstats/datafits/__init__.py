@@ -39,6 +39,7 @@ from .gram import GramDatafit
 from .grams import TaskGrams, gram_pays, task_grams
 from .pooling import PoolingDatafit
 from .rows import RowDatafit
+from .smooth import SmoothDatafit
 
 __all__ = ["GramDatafit", "PoolingDatafit", "RowDatafit", "TaskGrams",
            "make_datafit"]
@@ -59,17 +60,22 @@ def make_datafit(loss, design, y, s, gram="auto", penalty=None):
     penalty : object, optional
         A :class:`~mtstats.penalties.PartialPooling` penalty (a free shared
         mean, shrunk intercepts) wraps the datafit in a
-        :class:`~mtstats.datafits.pooling.PoolingDatafit`; other penalties
+        :class:`~mtstats.datafits.pooling.PoolingDatafit`; a penalty (or the
+        penalty inside it) with a ``smooth`` quadratic part wraps it in a
+        :class:`~mtstats.datafits.smooth.SmoothDatafit`; other penalties
         change nothing.
 
     Returns
     -------
-    RowDatafit, GramDatafit or PoolingDatafit
+    RowDatafit, GramDatafit, PoolingDatafit or SmoothDatafit
     """
     inner = _plain_datafit(loss, design, y, s, gram)
-    if not isinstance(penalty, PartialPooling):
-        return inner
-    return PoolingDatafit(inner, penalty.free_mean, penalty.intercept_prior)
+    pooled = isinstance(penalty, PartialPooling)
+    if pooled:
+        inner = PoolingDatafit(inner, penalty.free_mean, penalty.intercept_prior)
+    # a smooth part of the penalty (graph Laplacian) joins the datafit
+    smooth = getattr(penalty.penalty if pooled else penalty, "smooth", None)
+    return inner if smooth is None else SmoothDatafit(inner, smooth)
 
 
 def _plain_datafit(loss, design, y, s, gram):

@@ -74,17 +74,22 @@ def gram_pays(design, s):
     Compares, in flops, the row form (one forward and one adjoint product
     per iteration) with the Gram form (one product with the statistics per
     iteration, plus computing them once), over ``GRAM_HORIZON`` iterations,
-    and checks that per-task Gram matrices fit in ``GRAM_MEMORY``. Designs
-    other than those of :mod:`mtstats._designs` always use rows.
+    and checks that per-task Gram matrices fit in ``GRAM_MEMORY``. Sparse
+    designs (:mod:`mtstats._sparse_designs`) count their flops in non-zeros
+    (``gram_costs``); designs other than these and those of
+    :mod:`mtstats._designs` always use rows.
     """
     pooled = isinstance(design, PooledDesign)
     base = design.base if pooled else design
-    if not isinstance(base, SharedDesign | StackedDesign):
+    sparse = hasattr(base, "gram_costs")  # sparse designs count their own flops
+    if not (sparse or isinstance(base, SharedDesign | StackedDesign)):
         return False
     d, T = base.n_features, base.n_tasks
     k = 1 if pooled else T
     itemsize = 4 if s.dtype == base.xp.float32 else 8
-    if isinstance(base, SharedDesign):
+    if sparse:
+        rows_cost, setup, stored = base.gram_costs(s, pooled)
+    elif isinstance(base, SharedDesign):
         n = base.X.shape[0]
         shared = pooled or _constant_columns(base.xp, s)
         rows_cost = 4 * n * d * k + (2 * n * T if pooled else 0)
@@ -104,6 +109,8 @@ def task_grams(design, y, s):
     """Compute :class:`TaskGrams` of ``design`` for targets ``y``, weights ``s``."""
     pooled = isinstance(design, PooledDesign)
     base = design.base if pooled else design
+    if hasattr(base, "gram_statistics"):  # sparse designs
+        return TaskGrams(**base.gram_statistics(y, s, pooled))
     if isinstance(base, SharedDesign):
         return _shared(base, y, s, pooled)
     if isinstance(base, StackedDesign):

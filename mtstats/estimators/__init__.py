@@ -27,6 +27,30 @@ from .cv import (
     TraceNormClassifierCV,
     TraceNormRegressorCV,
 )
+from .cv_decomposed import (
+    DirtyClassifierCV,
+    DirtyRegressorCV,
+    RobustGroupLassoClassifierCV,
+    RobustGroupLassoRegressorCV,
+    RobustTraceNormClassifierCV,
+    RobustTraceNormRegressorCV,
+    SparseLowRankClassifierCV,
+    SparseLowRankRegressorCV,
+)
+from .cv_graph import GraphClassifierCV, GraphRegressorCV
+from .decomposed import (
+    DirtyClassifier,
+    DirtyRegressor,
+    SparseLowRankClassifier,
+    SparseLowRankRegressor,
+)
+from .graph import GraphClassifier, GraphRegressor
+from .robust import (
+    RobustGroupLassoClassifier,
+    RobustGroupLassoRegressor,
+    RobustTraceNormClassifier,
+    RobustTraceNormRegressor,
+)
 from .shared_private import SharedPrivateClassifier, SharedPrivateRegressor
 from .structured import (
     GroupLassoClassifier,
@@ -40,6 +64,14 @@ __all__ = [
     "ClusteredClassifierCV",
     "ClusteredRegressor",
     "ClusteredRegressorCV",
+    "DirtyClassifier",
+    "DirtyClassifierCV",
+    "DirtyRegressor",
+    "DirtyRegressorCV",
+    "GraphClassifier",
+    "GraphClassifierCV",
+    "GraphRegressor",
+    "GraphRegressorCV",
     "GroupLassoClassifier",
     "GroupLassoClassifierCV",
     "GroupLassoRegressor",
@@ -52,10 +84,22 @@ __all__ = [
     "PooledClassifierCV",
     "PooledRegressor",
     "PooledRegressorCV",
+    "RobustGroupLassoClassifier",
+    "RobustGroupLassoClassifierCV",
+    "RobustGroupLassoRegressor",
+    "RobustGroupLassoRegressorCV",
+    "RobustTraceNormClassifier",
+    "RobustTraceNormClassifierCV",
+    "RobustTraceNormRegressor",
+    "RobustTraceNormRegressorCV",
     "SharedPrivateClassifier",
     "SharedPrivateClassifierCV",
     "SharedPrivateRegressor",
     "SharedPrivateRegressorCV",
+    "SparseLowRankClassifier",
+    "SparseLowRankClassifierCV",
+    "SparseLowRankRegressor",
+    "SparseLowRankRegressorCV",
     "TraceNormClassifier",
     "TraceNormClassifierCV",
     "TraceNormRegressor",

@@ -14,6 +14,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -21,8 +22,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._scaling import DataScale
 from .._separation import separated_tasks
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sparse_designs import SPARSE_FORMATS, rowwise_products
 from .._tasks import encode_tasks, split_task_column
 from ..losses import LogisticLoss, SquaredLoss
+from ..penalties._base import is_norm
 from ..penalties.pooling import PartialPooling
 from ..solvers import alpha_max, solve
 from ..solvers.concomitant import concomitant_solver, null_noise_weights
@@ -63,9 +66,9 @@ class MultitaskLinearModel(BaseEstimator):
     def _is_classifier(self):
         return isinstance(self, ClassifierMixin)
 
-    def _prepare(self, X, y):
+    def _prepare(self, X, y, sample_weight=None):
         """Validate ``(X, y)`` and build the problem (a :class:`FitProblem`)."""
-        return prepare_problem(self, X, y, self._make_loss())
+        return prepare_problem(self, X, y, self._make_loss(), sample_weight)
 
     def _penalty_at(self, **params):
         """The penalty with hyper-parameters ``params`` (e.g. ``alpha``)
@@ -184,8 +187,8 @@ class MultitaskLinearModel(BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the model jointly over all tasks.
+    def fit(self, X, y, sample_weight=None):
+        r"""Fit the model jointly over all tasks.
 
         Parameters
         ----------
@@ -193,13 +196,21 @@ class MultitaskLinearModel(BaseEstimator):
             Features; in the long layout also the task column.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets (see ``task_column``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every row (in the wide layout, of all the
+            row's observed targets). Each task's loss is its weighted mean,
+            :math:`\sum_{i\in t} v_i l_i / \sum_{i\in t} v_i`, so an integer
+            weight is the same as repeating the row and a zero weight the
+            same as dropping it; the task sizes :math:`n_t` of
+            ``task_weight="n_samples"`` and ``intercept_shrinkage`` are the
+            summed weights. ``None``: every row weighs 1.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        problem = self._prepare(X, y)
+        problem = self._prepare(X, y, sample_weight)
         penalty = self._make_penalty()
         W0, b0 = self._warm_start_point(problem)
         result = self._solve_problem(problem, penalty, W0, b0)
@@ -242,7 +253,7 @@ class MultitaskLinearModel(BaseEstimator):
         """
         return False
 
-    def alpha_max(self, X, y):
+    def alpha_max(self, X, y, sample_weight=None):
         """Smallest ``alpha`` at which every coefficient is zero.
 
         For ``alpha > alpha_max`` the fitted coefficients are exactly zero; at
@@ -254,10 +265,10 @@ class MultitaskLinearModel(BaseEstimator):
         ``alpha`` grid, e.g. ``alpha_max * np.geomspace(1, 1e-3, 20)``.
         """
         penalty = self._make_penalty()
-        if penalty.dual_norm(np.zeros((1, 1))) is None:
+        if not is_norm(penalty):
             raise ValueError(f"{self!r} has no alpha_max: its penalty is not a norm, "
                              "so no finite alpha sets every coefficient to zero.")
-        return self._alpha_max(self._prepare(X, y), penalty)
+        return self._alpha_max(self._prepare(X, y, sample_weight), penalty)
 
     def _alpha_max(self, problem, penalty):
         """``alpha_max`` of a prepared problem for a norm ``penalty``."""
@@ -278,19 +289,21 @@ class MultitaskLinearModel(BaseEstimator):
         task_column = self.task_column
         if task_column is None:
             X_num = validate_data(self, X, dtype=[np.float64, np.float32],
-                                  reset=False)
+                                  reset=False, accept_sparse=SPARSE_FORMATS)
             eta = X_num @ self.coef_.T + self.intercept_
             return eta[:, 0] if self._y_is_1d else eta
         features, task_values = split_task_column(X, task_column)
         _, index = encode_tasks(task_values, known_tasks=self.tasks_,
                                 allow_unknown=self._predicts_unseen_tasks())
         X_num = validate_data(self, features, dtype=[np.float64, np.float32],
-                              reset=False)
+                              reset=False, accept_sparse=SPARSE_FORMATS)
         coef, intercept = self.coef_, self.intercept_
         if np.any(index < 0):  # index -1 selects the appended shared model
             shared_coef, shared_intercept = self._unseen_task_model()
             coef = np.vstack([coef, shared_coef[None, :]])
             intercept = np.append(intercept, shared_intercept)
+        if sparse.issparse(X_num):  # O(nnz): no dense (n, d) copy of coef rows
+            return rowwise_products(X_num, coef, index) + intercept[index]
         return np.einsum("ij,ij->i", X_num, coef[index]) + intercept[index]
 
     def __sklearn_tags__(self):
@@ -298,4 +311,5 @@ class MultitaskLinearModel(BaseEstimator):
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True  # CSR/CSC X, never densified
         return tags

@@ -20,11 +20,26 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import sparse
 from sklearn.metrics import get_scorer, get_scorer_names, r2_score
 from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sample_weight import check_sample_weight
+from .._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_method_params,
+    _fit_context,
+    _own_metadata_request,
+    _raise_for_params,
+    _routing_enabled,
+)
 from ..metrics import observed_scorer
 from ..model_selection import TaskStratifiedKFold
 from ..solvers.path import check_alpha_grid
@@ -63,45 +78,66 @@ class FoldScorer:
     ``None``: ``estimator.score``; a name: :func:`~mtstats.metrics.observed_scorer`
     of it; a callable: itself. On a fully observed wide regression target the
     mean over tasks is one call of scikit-learn's metric (uniform average
-    over outputs, the same value), not one call per task.
+    over outputs, the same value), not one call per task. ``params`` (the
+    routed metadata, e.g. ``sample_weight``) go to the scorer.
     """
 
     def __init__(self, scoring):
         self.scoring = scoring
 
-    def __call__(self, estimator, X, y):
+    def __call__(self, estimator, X, y, **params):
         if callable(self.scoring):
-            return self.scoring(estimator, X, y)
+            return self.scoring(estimator, X, y, **params)
         Y = np.asarray(y)
         complete = (Y.ndim == 2 and not estimator._is_classifier()
                     and Y.dtype.kind in "iuf" and not np.isnan(Y).any())
         if self.scoring is None:
-            return (r2_score(Y, estimator.predict(X)) if complete
-                    else estimator.score(X, y))
+            return (r2_score(Y, estimator.predict(X), **params) if complete
+                    else estimator.score(X, y, **params))
         if complete and self.scoring in UNIFORM_OVER_TASKS:
-            return get_scorer(self.scoring)(estimator, X, y)
-        return observed_scorer(self.scoring)(estimator, X, y)
+            return get_scorer(self.scoring)(estimator, X, y, **params)
+        return observed_scorer(self.scoring)(estimator, X, y, **params)
+
+
+class _OwnScoreRequests:
+    """The routing stand-in of ``scoring=None``: the metadata that the ``*CV``
+    estimator's own ``score`` requests (``estimator.score`` of every fold)."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def get_metadata_routing(self):
+        """The estimator's own requests (a ``MetadataRequest``)."""
+        return _own_metadata_request(self.estimator)
 
 
 def _rows(data, index, dtype=None):
-    """Rows ``index`` of an array, a DataFrame/Series or a (nested) list."""
+    """Rows ``index`` of an array, a sparse matrix (CSR after ``indexable``),
+    a DataFrame/Series or a (nested) list."""
     if hasattr(data, "iloc"):
         return data.iloc[index]
+    if sparse.issparse(data):
+        return data[index]
     return np.asarray(data, dtype=None if hasattr(data, "shape") else dtype)[index]
 
 
-def _path_scores(estimator, X, y, train, test, alphas, scorer):
-    """Scores of every ``alpha`` on ``test`` of the path fitted on ``train``."""
+def _path_scores(estimator, X, y, train, test, alphas, scorer, sample_weight=None,
+                 score_params=None):
+    """Scores of every ``alpha`` on ``test`` of the path fitted on ``train``
+    (with the training rows' ``sample_weight``; ``score_params``, indexed by
+    row, are passed to the scorer for the test rows)."""
     # a list X may mix numbers and task labels: keep them apart (no casting)
-    problem = estimator._prepare(_rows(X, train, object), _rows(y, train))
+    weight = None if sample_weight is None else sample_weight[train]
+    problem = estimator._prepare(_rows(X, train, object), _rows(y, train), weight)
     path = problem_path(estimator, problem, alphas)
     X_test, y_test = _rows(X, test, object), _rows(y, test)
+    params = _check_method_params(X, score_params or {}, test)
     scores = []
     for alpha, result in zip(path.alphas, path.results, strict=True):
         fitted = copy.copy(estimator).set_params(alpha=alpha)
         fitted._set_solution(problem, result, fitted._make_penalty(),
                              structure=False)
-        scores.append(scorer(fitted, X_test, y_test))
+        scores.append(scorer(fitted, X_test, y_test, **params))
     return np.asarray(scores, dtype=np.float64)
 
 
@@ -166,9 +202,37 @@ class MultitaskCVMixin:
         names = [name for name in base._get_param_names() if name in own]
         return base(**{name: own[name] for name in names}).set_params(**params)
 
+    def _routing_scorer(self):
+        """The scorer whose metadata requests the routing follows: for
+        ``scoring=None`` the fold estimators' ``score``, which requests what
+        this estimator's ``set_score_request`` says."""
+        if self.scoring is None:
+            return _OwnScoreRequests(self)
+        return get_scorer(self.scoring)
+
+    def get_metadata_routing(self):
+        """Metadata routing of ``fit``: to the splitter and to the scorer.
+
+        ``sample_weight`` is consumed by ``fit`` itself (every fold fit and
+        the refit); the splitter's ``split`` and the scorer's ``score`` get
+        the metadata they request (see scikit-learn's metadata routing user
+        guide).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing information.
+        """
+        return (MetadataRouter(owner=self)
+                .add_self_request(self)
+                .add(splitter=self._splitter(None),
+                     method_mapping=MethodMapping().add(caller="fit", callee="split"))
+                .add(scorer=self._routing_scorer(),
+                     method_mapping=MethodMapping().add(caller="fit", callee="score")))
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Choose ``alpha`` by cross-validation, then refit on all the data.
+    def fit(self, X, y, sample_weight=None, **params):
+        r"""Choose ``alpha`` by cross-validation, then refit on all the data.
 
         Parameters
         ----------
@@ -176,21 +240,43 @@ class MultitaskCVMixin:
             Features; in the long layout also the task column.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets (see ``task_column``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every row (in the wide layout, of all the
+            row's observed targets), used by every fold fit and by the refit:
+            each task's loss is its weighted mean, :math:`\sum_{i\in t} v_i
+            l_i / \sum_{i\in t} v_i`, so an integer weight is the same as
+            repeating the row and a zero weight the same as dropping it. The
+            held-out scores are unweighted unless metadata routing is enabled
+            and the scorer requests ``sample_weight``
+            (``set_score_request(sample_weight=True)`` on a scorer, or on this
+            estimator for ``scoring=None``); ``alpha_`` maximises the plain
+            mean of the fold scores.
+        **params : dict
+            Metadata routed to the splitter's ``split`` and the scorer (only
+            with ``sklearn.set_config(enable_metadata_routing=True)``).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        problem = self._prepare(X, y)
+        _raise_for_params(params, self, "fit")
+        problem = self._prepare(X, y, sample_weight)
         X, y = indexable(X, y)
+        sample_weight = check_sample_weight(sample_weight, len(y))
+        split_params, score_params = {}, {}
+        if _routing_enabled():
+            metadata = dict(params) if sample_weight is None else {
+                **params, "sample_weight": sample_weight}
+            routed = process_routing(self, "fit", **metadata)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
         candidates = self._candidates()
         grids = np.stack([self._grid(problem, params) for params in candidates])
-        splits = list(self._splitter(y).split(X, y))
+        splits = list(self._splitter(y).split(X, y, **split_params))
         scorer = FoldScorer(self.scoring)
         scores = Parallel(n_jobs=self.n_jobs)(
             delayed(_path_scores)(self._fold_estimator(params), X, y, train, test,
-                                  grid, scorer)
+                                  grid, scorer, sample_weight, score_params)
             for params, grid in zip(candidates, grids, strict=True)
             for train, test in splits)
         scores = np.reshape(scores, (len(candidates), len(splits), grids.shape[1]))

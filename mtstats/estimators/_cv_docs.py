@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import COMMON_PARAMETERS_DOC
+from ._param_docs import POSITIVE_DOC, POSITIVE_SHARED_MEAN_DOC
 from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC, STRUCTURE_PARAMETERS_DOC
 
 _CV_PARAMETERS_DOC = """alphas : int or array-like of shape (n_alphas,), default=100
@@ -124,7 +125,7 @@ GROUP_LASSO = dict(
         ``rho``, the share of the L21 norm in the penalty; a list is searched
         jointly with ``alpha`` (one grid per value, ``l1_ratio_`` the best).
         ``l1_ratio=0`` is a ridge and gets the quadratic default grid.
-    """,
+    """ + POSITIVE_SHARED_MEAN_DOC + "\n    ",
     searched="A list of ``l1_ratio`` values is searched too, as by "
              "``MultiTaskElasticNetCV``. ", ratio="l1_ratio",
     grid="``alpha_max``; for ``l1_ratio=0`` (a ridge) it is " + _CURVATURE + ".",
@@ -143,7 +144,7 @@ BASELINE = dict(
         (ridge, quadratic default grid); ``"l1"``: :math:`\\Omega(W) = \\sum
         |W_{jt}|` (lasso, from ``alpha_max``). The pooled models constrain
         ``W = w 1^T``.
-    """,
+    """ + POSITIVE_DOC + "\n    ",
     grid="``alpha_max`` for ``penalty=\"l1\"`` and, for ``\"l2\"``, " + _CURVATURE
          + ".")
 

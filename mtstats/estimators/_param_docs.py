@@ -63,3 +63,18 @@ SHARED_MEAN_DOC = r"""shared_mean : bool, default=False
         penalty on the deviations :math:`V` (coefficients shrink towards
         the tasks' mean, as random slopes do, instead of towards zero).
         ``mean_coef_`` holds :math:`w_0`."""
+
+
+POSITIVE_DOC = r"""positive : bool, default=False
+        Constrain every coefficient to be non-negative, :math:`W \ge 0`, as
+        scikit-learn's ``Lasso(positive=True)`` does (intercepts stay free):
+        the penalty gains the indicator of the non-negative orthant. The
+        solver's prox stays closed-form, its duality gap certifies the
+        constrained problem, and ``alpha_max`` is the smallest ``alpha``
+        whose constrained solution is zero. With ``alpha=0`` this is
+        non-negative least squares (or logistic regression)."""
+
+#: ``positive`` of the estimators that also take ``shared_mean``.
+POSITIVE_SHARED_MEAN_DOC = POSITIVE_DOC + r"""
+        Refused together with ``shared_mean=True``: the constraint would
+        couple the free mean model to the deviations."""

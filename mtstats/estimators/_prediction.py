@@ -23,7 +23,7 @@ class ObservedScoreMixin:
         In the wide layout, the mean over tasks of each task's score on its
         observed entries (NaN, or None among string labels, marks unobserved
         ones); on a fully observed ``Y`` the regressors' value is
-        scikit-learn's ``r2_score(Y, Y_pred)``.
+        scikit-learn's ``r2_score(Y, Y_pred, sample_weight=sample_weight)``.
 
         Parameters
         ----------
@@ -32,14 +32,15 @@ class ObservedScoreMixin:
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             True targets.
         sample_weight : array-like of shape (n_samples,), optional
-            Long layout or 1-D ``y`` only.
+            Weight of every row (in the wide layout, of each of its observed
+            entries): weighted R^2 or accuracy.
 
         Returns
         -------
         float
         """
-        if np.ndim(y) == 2 and sample_weight is None:
-            return task_mean_score(self, X, y)
+        if np.ndim(y) == 2:
+            return task_mean_score(self, X, y, sample_weight=sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
 

@@ -96,17 +96,19 @@ class FitProblem:
         return to_namespace(xp, W, dtype), to_namespace(xp, b, dtype)
 
 
-def prepare_problem(estimator, X, y, loss):
+def prepare_problem(estimator, X, y, loss, sample_weight=None):
     """Validate ``(X, y)`` and build the problem ``estimator`` solves.
 
     Sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``
-    through scikit-learn's ``validate_data``.
+    through scikit-learn's ``validate_data``. With ``sample_weight`` every
+    task's loss is its weighted mean and the task sizes are the summed
+    weights (:mod:`mtstats._sample_weight`).
     """
     classifier = estimator._is_classifier()
-    data, tasks, classes, y_is_1d = validate_fit_input(estimator, X, y,
-                                                       classifier=classifier)
+    data, tasks, classes, y_is_1d = validate_fit_input(
+        estimator, X, y, classifier=classifier, sample_weight=sample_weight)
     xp = namespace_for_device(estimator.device)
-    weights = task_weights(estimator.task_weight, data.n_samples_per_task)
+    weights = task_weights(estimator.task_weight, data.weight_per_task())
     data, weights, scale = rescale_data(data, not classifier, weights)
     shrinkage = resolve_intercept_shrinkage(estimator, data, classifier)
     y_means = np.zeros(data.n_tasks)
@@ -118,7 +120,7 @@ def prepare_problem(estimator, X, y, loss):
     prior = None
     if shrinkage > 0:
         kappa = shrinkage * np.asarray(weights, dtype=np.float64) / (
-            data.n_samples_per_task)
+            data.weight_per_task())
         dtype = data.X.dtype
         prior = InterceptPrior(to_namespace(xp, kappa, dtype),
                                to_namespace(xp, y_means, dtype))

@@ -16,20 +16,24 @@ from ._base import (
     SHARED_MEAN_CONSTRAINT,
     MultitaskLinearModel,
 )
+from ._param_docs import POSITIVE_DOC, POSITIVE_SHARED_MEAN_DOC
 from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 from .structured import _CLASSIFIER_FITTED_DOC, _FITTED_DOC, STRUCTURE_PARAMETERS_DOC
 
 
 class _BaselineModel(MultitaskLinearModel):
     _parameter_constraints = {
-        **COMMON_CONSTRAINTS, "penalty": [StrOptions({"l1", "l2"})]
+        **COMMON_CONSTRAINTS, "penalty": [StrOptions({"l1", "l2"})],
+        "positive": ["boolean"],
     }
 
-    def __init__(self, alpha=0.01, *, penalty="l2", task_column=None,
-                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
-                 tol=1e-4, max_iter=5000, warm_start=False, device="cpu"):
+    def __init__(self, alpha=0.01, *, penalty="l2", positive=False,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
+                 warm_start=False, device="cpu"):
         self.alpha = alpha
         self.penalty = penalty
+        self.positive = positive
         self.task_column = task_column
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
@@ -40,18 +44,20 @@ class _BaselineModel(MultitaskLinearModel):
         self.device = device
 
     def _make_penalty(self):
-        return L1(self.alpha) if self.penalty == "l1" else SquaredFrobenius(self.alpha)
+        kind = L1 if self.penalty == "l1" else SquaredFrobenius
+        return kind(self.alpha, positive=self.positive)
 
 
 class _IndependentModel(_BaselineModel):
     _parameter_constraints = {**_BaselineModel._parameter_constraints,
                               **SHARED_MEAN_CONSTRAINT}
 
-    def __init__(self, alpha=0.01, *, penalty="l2", shared_mean=False,
-                 task_column=None, task_weight=None, fit_intercept=True,
-                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
-        super().__init__(alpha, penalty=penalty, task_column=task_column,
+    def __init__(self, alpha=0.01, *, penalty="l2", positive=False,
+                 shared_mean=False, task_column=None, task_weight=None,
+                 fit_intercept=True, intercept_shrinkage=0.0, tol=1e-4,
+                 max_iter=5000, warm_start=False, device="cpu"):
+        super().__init__(alpha, penalty=penalty, positive=positive,
+                         task_column=task_column,
                          task_weight=task_weight, fit_intercept=fit_intercept,
                          intercept_shrinkage=intercept_shrinkage, tol=tol,
                          max_iter=max_iter, warm_start=warm_start, device=device)
@@ -69,6 +75,7 @@ _PENALTY_DOC = r"""alpha : float, default=0.01
     penalty : {{"l2", "l1"}}, default="l2"
         ``"l2"``: :math:`\frac{{\alpha}}{{2}}\lVert W\rVert_F^2` (ridge);
         ``"l1"``: :math:`\alpha \sum |W_{{jt}}|` (lasso).
+    {positive}
     {common}"""
 
 _INDEPENDENT_DOC = r"""One {kind} per task, fitted in one call (no-sharing baseline).
@@ -134,20 +141,23 @@ _POOLED_DOC = r"""One {kind} shared by every task, with per-task intercepts.
     """
 
 _REG = dict(kind="linear regression", loss="squared", suffix="Regressor",
-            params=_PENALTY_DOC.format(common=STRUCTURE_PARAMETERS_DOC),
+            params=_PENALTY_DOC.format(common=STRUCTURE_PARAMETERS_DOC,
+                                       positive=POSITIVE_SHARED_MEAN_DOC),
             fitted=_FITTED_DOC,
             equivalent="scikit-learn's ``Ridge(alpha=alpha * n_t)`` on the task",
             example_y="Y = X @ rng.standard_normal((3, 2)) + "
                       "rng.standard_normal((40, 2))")
 _CLF = dict(kind="logistic regression", loss="logistic", suffix="Classifier",
-            params=_PENALTY_DOC.format(common=STRUCTURE_PARAMETERS_DOC),
+            params=_PENALTY_DOC.format(common=STRUCTURE_PARAMETERS_DOC,
+                                       positive=POSITIVE_SHARED_MEAN_DOC),
             fitted=_CLASSIFIER_FITTED_DOC,
             equivalent="scikit-learn's ``LogisticRegression(C=1 / (alpha * n_t))``"
                        " on the task",
             example_y="Y = (X @ rng.standard_normal((3, 2)) > 0).astype(int)")
 
 
-_POOLED_PARAMS = _PENALTY_DOC.format(common=COMMON_PARAMETERS_DOC)
+_POOLED_PARAMS = _PENALTY_DOC.format(common=COMMON_PARAMETERS_DOC,
+                                     positive=POSITIVE_DOC)
 
 
 class IndependentRegressor(MultitaskRegressorMixin, _IndependentModel):

@@ -60,12 +60,13 @@ class _GroupLassoCV(MultitaskCVMixin):
         _GroupLassoModel._parameter_constraints,
         l1_ratio=[Interval(Real, 0, 1, closed="both"), "array-like"])
 
-    def __init__(self, *, l1_ratio=1.0, alphas=100, eps=1e-3, cv=None,
-                 scoring=None, n_jobs=None, random_state=None, task_column=None,
-                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
-                 shared_mean=False, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
+    def __init__(self, *, l1_ratio=1.0, positive=False, alphas=100, eps=1e-3,
+                 cv=None, scoring=None, n_jobs=None, random_state=None,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, shared_mean=False, tol=1e-4,
+                 max_iter=5000, warm_start=False, device="cpu"):
         self.l1_ratio = l1_ratio
+        self.positive = positive
         self.alphas = alphas
         self.eps = eps
         self.cv = cv
@@ -127,11 +128,13 @@ class TraceNormClassifierCV(_TraceNormCV, TraceNormClassifier):
 class _BaselineCV(MultitaskCVMixin):
     _parameter_constraints = cv_constraints(_BaselineModel._parameter_constraints)
 
-    def __init__(self, *, penalty="l2", alphas=100, eps=1e-3, cv=None,
-                 scoring=None, n_jobs=None, random_state=None, task_column=None,
-                 task_weight=None, fit_intercept=True, intercept_shrinkage=0.0,
-                 tol=1e-4, max_iter=5000, warm_start=False, device="cpu"):
+    def __init__(self, *, penalty="l2", positive=False, alphas=100, eps=1e-3,
+                 cv=None, scoring=None, n_jobs=None, random_state=None,
+                 task_column=None, task_weight=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
+                 warm_start=False, device="cpu"):
         self.penalty = penalty
+        self.positive = positive
         self.alphas = alphas
         self.eps = eps
         self.cv = cv
@@ -151,12 +154,13 @@ class _BaselineCV(MultitaskCVMixin):
 class _IndependentCV(_BaselineCV):
     _parameter_constraints = cv_constraints(_IndependentModel._parameter_constraints)
 
-    def __init__(self, *, penalty="l2", shared_mean=False, alphas=100, eps=1e-3,
-                 cv=None, scoring=None, n_jobs=None, random_state=None,
-                 task_column=None, task_weight=None, fit_intercept=True,
-                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
-        super().__init__(penalty=penalty, alphas=alphas, eps=eps, cv=cv,
+    def __init__(self, *, penalty="l2", positive=False, shared_mean=False,
+                 alphas=100, eps=1e-3, cv=None, scoring=None, n_jobs=None,
+                 random_state=None, task_column=None, task_weight=None,
+                 fit_intercept=True, intercept_shrinkage=0.0, tol=1e-4,
+                 max_iter=5000, warm_start=False, device="cpu"):
+        super().__init__(penalty=penalty, positive=positive, alphas=alphas,
+                         eps=eps, cv=cv,
                          scoring=scoring, n_jobs=n_jobs, random_state=random_state,
                          task_column=task_column, task_weight=task_weight,
                          fit_intercept=fit_intercept,

@@ -13,6 +13,7 @@ from ._base import (
     SHARED_MEAN_DOC,
     MultitaskLinearModel,
 )
+from ._param_docs import POSITIVE_SHARED_MEAN_DOC
 from ._prediction import MultitaskClassifierMixin, MultitaskRegressorMixin
 
 #: Parameter docs of the estimators that take ``shared_mean``.
@@ -27,7 +28,8 @@ _FITTED_DOC = """Attributes
     tasks_ : ndarray of shape (n_tasks,)
         Task labels (column names or indices of ``Y`` in the wide layout).
     n_samples_per_task_ : ndarray of shape (n_tasks,)
-        Observed samples of every task.
+        Observed samples of every task (those with a positive
+        ``sample_weight``; the effective size is their summed weight).
     n_iter_ : int
         FISTA iterations run.
     dual_gap_ : float
@@ -60,14 +62,16 @@ class _GroupLassoModel(MultitaskLinearModel):
     _parameter_constraints = {
         **COMMON_CONSTRAINTS, **SHARED_MEAN_CONSTRAINT,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "positive": ["boolean"],
     }
 
-    def __init__(self, alpha=0.01, *, l1_ratio=1.0, shared_mean=False,
-                 task_column=None, task_weight=None, fit_intercept=True,
-                 intercept_shrinkage=0.0, tol=1e-4, max_iter=5000,
-                 warm_start=False, device="cpu"):
+    def __init__(self, alpha=0.01, *, l1_ratio=1.0, positive=False,
+                 shared_mean=False, task_column=None, task_weight=None,
+                 fit_intercept=True, intercept_shrinkage=0.0, tol=1e-4,
+                 max_iter=5000, warm_start=False, device="cpu"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.positive = positive
         self.shared_mean = shared_mean
         self.task_column = task_column
         self.task_weight = task_weight
@@ -79,7 +83,7 @@ class _GroupLassoModel(MultitaskLinearModel):
         self.device = device
 
     def _make_penalty(self):
-        return L21(self.alpha, self.l1_ratio)
+        return L21(self.alpha, self.l1_ratio, positive=self.positive)
 
 
 _GROUP_LASSO_DOC = r"""{kind} with joint feature selection (L21 / group lasso).
@@ -92,7 +96,8 @@ _GROUP_LASSO_DOC = r"""{kind} with joint feature selection (L21 / group lasso).
         y_i) + \alpha\Big(\rho \sum_j \lVert W_{{j\cdot}}\rVert_2
         + \frac{{1-\rho}}{{2}} \lVert W\rVert_F^2\Big),
 
-    with {loss} loss, ``rho = l1_ratio``: a feature is used by all tasks or
+    with {loss} loss, ``rho = l1_ratio`` (and, with ``positive=True``,
+    subject to :math:`W \ge 0`): a feature is used by all tasks or
     by none (Obozinski, Taskar & Jordan, Stat. Comput. 2010; Argyriou,
     Evgeniou & Pontil, NIPS 2006; MALSAR's ``{malsar}``). For a fully
     observed shared design and squared loss this is scikit-learn's
@@ -105,6 +110,7 @@ _GROUP_LASSO_DOC = r"""{kind} with joint feature selection (L21 / group lasso).
         Penalty strength; see :meth:`alpha_max`.
     l1_ratio : float in [0, 1], default=1.0
         Share of the L21 norm in the penalty; the rest is ridge.
+    {positive}
     {common}
 
     {fitted}
@@ -139,6 +145,7 @@ class GroupLassoRegressor(MultitaskRegressorMixin, _GroupLassoModel):
     __doc__ = _GROUP_LASSO_DOC.format(
         kind="Multitask linear regression", loss="squared", malsar="Least_L21",
         suffix="Regressor", common=STRUCTURE_PARAMETERS_DOC, fitted=_FITTED_DOC,
+        positive=POSITIVE_SHARED_MEAN_DOC,
         example_y="Y = X[:, :2] @ rng.standard_normal((2, 3)) + "
                   "rng.standard_normal((60, 3))")
 
@@ -147,7 +154,7 @@ class GroupLassoClassifier(MultitaskClassifierMixin, _GroupLassoModel):
     __doc__ = _GROUP_LASSO_DOC.format(
         kind="Multitask binary logistic regression", loss="logistic",
         malsar="Logistic_L21", suffix="Classifier", common=STRUCTURE_PARAMETERS_DOC,
-        fitted=_CLASSIFIER_FITTED_DOC,
+        fitted=_CLASSIFIER_FITTED_DOC, positive=POSITIVE_SHARED_MEAN_DOC,
         example_y="Y = (X[:, :2] @ rng.standard_normal((2, 3)) > 0).astype(int)")
 
 

@@ -20,7 +20,9 @@ properties:
   the L21 and squared Frobenius norms :math:`g(WP) = \min_{w}
   g(W - w\mathbf 1^\top)`, so centring and an unpenalised free shift are
   the same model. The elementwise L1 norm does not preserve centring and is
-  refused.
+  refused, and so is a non-negativity constraint (``positive=True``):
+  :math:`W \ge 0` bounds the sum :math:`w_0\mathbf 1^\top + V`, so the
+  proximal operator no longer splits over the two parts.
 * ``intercept_prior`` -- a quadratic penalty on the intercepts at the grand
   mean of the features, :math:`q(u) = \tfrac12\min_\mu\sum_t\kappa_t(u_t -
   \mu)^2`, the penalised form of a random intercept :math:`u_t \sim N(\mu,
@@ -95,6 +97,12 @@ class PartialPooling:
                              "shared mean (its proximal operator does not keep "
                              "deviations summing to zero); use penalty='l2' or a "
                              "group penalty with shared_mean=True.")
+        if free_mean and getattr(penalty, "positive", False):
+            raise ValueError("positive=True cannot be combined with shared_mean=True: "
+                             "the constraint W >= 0 couples the free shared mean "
+                             "and the centred deviations, so the proximal "
+                             "operator no longer splits over them. Use "
+                             "shared_mean=False with positive=True.")
         self.penalty = penalty
         self.free_mean = bool(free_mean)
         self.intercept_prior = intercept_prior

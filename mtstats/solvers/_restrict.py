@@ -3,8 +3,10 @@
 A working set of features is a subset of the columns of ``X``; the design
 restricted to it is a design of the same kind on ``X[:, columns]``, and the
 coefficient rows move between the two by a gather. Only the designs of
-:mod:`mtstats._designs` are known here; any other design is never restricted
-(:func:`can_restrict` is False and the path solves it whole).
+:mod:`mtstats._designs` are known here, and designs with a ``restrict``
+method (the sparse ones, :mod:`mtstats._sparse_designs`); any other design
+is never restricted (:func:`can_restrict` is False and the path solves it
+whole).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ def can_restrict(design):
     """Whether :func:`restrict_design` knows this kind of design."""
     if type(design) is PooledDesign:
         return can_restrict(design.base)
+    if callable(getattr(design, "restrict", None)):  # sparse designs
+        return True
     if type(design) is StackedDesign:
         return hasattr(design, "blocks") or hasattr(design, "bounds")
     return type(design) is SharedDesign
@@ -32,6 +36,8 @@ def restrict_design(design, columns):
     xp = design.xp
     if type(design) is PooledDesign:
         return PooledDesign(restrict_design(design.base, columns))
+    if callable(getattr(design, "restrict", None)):
+        return design.restrict(columns)
     if type(design) is SharedDesign:
         return SharedDesign(xp.take(design.X, columns, axis=1), design.n_tasks)
     if hasattr(design, "blocks"):  # tasks packed in (T_k, L_k, d) blocks

@@ -145,12 +145,14 @@ def alpha_max(loss, penalty, design, y, s, fit_intercept=True):
 
     ``alpha_max = Omega^D(A^T theta_0)`` with ``theta_0`` the negative loss
     gradient of the intercept-only model and ``Omega^D`` the dual norm; for the
-    L21/ridge mix it is divided by ``l1_ratio``.
+    L21/ridge mix it is divided by ``l1_ratio``. The sign matters for the
+    non-negative penalties (``positive=True``), whose dual gauge sees only
+    the positive part of ``A^T theta_0``.
     """
     datafit = make_datafit(loss, design, y, s, gram=False, penalty=penalty)
     _, _, state = datafit.null_model(fit_intercept)
     G, _, _ = datafit.linearize(state)
-    norm = penalty.dual_norm(G)
+    norm = penalty.dual_norm(-G)
     if norm is None:
         raise ValueError(f"{penalty!r} is not a norm; it has no alpha_max.")
     return float(norm) / getattr(penalty, "l1_ratio", 1.0)

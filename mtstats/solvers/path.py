@@ -23,7 +23,9 @@ norm of its gradient row at the previous solution is small,
 
 with :math:`\lambda = \alpha\rho` the strength of the norm part (``rho`` the
 ``l1_ratio``; the dual norm is the row's Euclidean norm for L21 and its
-largest entry for L1); features active at :math:`\alpha_{k-1}` are kept. The
+largest entry for L1; with ``positive=True`` both are taken of the positive
+part of the negative gradient, :math:`(-\nabla_j F)_+`, the dual gauge of
+the constrained penalty); features active at :math:`\alpha_{k-1}` are kept. The
 solve runs on the design restricted to the kept columns. The rule is a
 heuristic, so the result is then checked on the full problem: the duality
 gap is recomputed with every feature, and if it misses the tolerance the
@@ -164,7 +166,10 @@ def _norm_strength(penalty):
 
 
 def _row_scores(penalty, G, xp):
-    """Dual norm of every gradient row (NumPy, one value per feature)."""
+    """Dual norm of every gradient row (NumPy, one value per feature); of the
+    rows of ``(-G)_+`` for a non-negative (``positive=True``) penalty."""
+    if penalty.positive:
+        G = xp.clip(-G, 0.0, None)
     if type(penalty) is L1:
         return to_numpy(xp.max(xp.abs(G), axis=1))
     return to_numpy(xp.sqrt(xp.sum(G * G, axis=1)))
