@@ -36,7 +36,14 @@ def kernel_name(tmp_path_factory):
         yield KERNEL
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+#: Notebooks whose run takes minutes (03: cross-validated models and a full
+#: report on real data, about 5 min here); executed by ``pytest -m slow``.
+SLOW_NOTEBOOKS = {"03_reports.ipynb"}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_NOTEBOOKS else p
+    for p in NOTEBOOKS], ids=lambda p: p.name)
 def test_notebook_runs(path, kernel_name, monkeypatch, tmp_path):
     """The notebook runs in a temporary working folder and writes nothing
     into ``notebooks/`` (the committed, executed copy is left untouched)."""
