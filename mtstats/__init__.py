@@ -55,6 +55,7 @@ from .estimators import (
     TraceNormRegressorCV,
     regularization_path,
 )
+from .task_grams import TaskGrams
 
 __version__ = "0.1.0.dev0"
 
@@ -99,6 +100,7 @@ __all__ = [
     "SparseLowRankClassifierCV",
     "SparseLowRankRegressor",
     "SparseLowRankRegressorCV",
+    "TaskGrams",
     "TraceNormClassifier",
     "TraceNormClassifierCV",
     "TraceNormRegressor",

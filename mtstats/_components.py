@@ -20,6 +20,8 @@ The Lipschitz constant of the stacked problem is ``K`` times that of ``A``
 
 from __future__ import annotations
 
+from .datafits.grams import task_grams
+
 __all__ = ["ComponentDesign"]
 
 
@@ -78,3 +80,21 @@ class ComponentDesign:
         """``((A^T R; ...; A^T R), per-task sums)``."""
         G, g = self.base.adjoint(R)
         return self.stack(G), g
+
+    def gram_statistics(self, y, s, pooled):
+        """Gram statistics of the stacked variable (designs without rows):
+        those of ``base`` repeated in every block, since the stacked
+        Hessian is :math:`\tilde A^\top \tilde A = J \\otimes A^\top A`."""
+
+        inner = task_grams(self.base, y, s)
+        K, xp = self.n_parts, self.xp
+        H = inner.H
+        if inner.task_scale is None and H.ndim == 3:
+            H = xp.concat([xp.concat([H] * K, axis=2)] * K, axis=1)
+        else:
+            H = xp.concat([xp.concat([H] * K, axis=1)] * K, axis=0)
+        return {"H": H, "task_scale": inner.task_scale,
+                "m": xp.concat([inner.m] * K, axis=0),
+                "c": xp.concat([inner.c] * K, axis=0), "n": inner.n,
+                "ybar": inner.ybar, "yy": inner.yy, "pooled": inner.pooled,
+                "order": inner.order, "inverse": inner.inverse}

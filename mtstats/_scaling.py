@@ -96,6 +96,14 @@ def rescale_data(data, scale_targets, weights):
     weights = weights / scale.weight
     if scale == DataScale():
         return data, weights, scale
+    check_representable(scale)
+    X = (data.X / data.X.dtype.type(scale.x)).astype(data.X.dtype, copy=False)
+    y = (data.y / data.y.dtype.type(scale.y)).astype(data.y.dtype, copy=False)
+    return replace(data, X=X, y=y), weights, scale
+
+
+def check_representable(scale):
+    """Refuse a :class:`DataScale` whose coefficients or loss overflow."""
     factors = (scale.coef, scale.objective)
     if not all(math.isfinite(f) and math.isfinite(1.0 / f) for f in factors
                if f != 0.0) or 0.0 in factors:
@@ -106,9 +114,6 @@ def rescale_data(data, scale_targets, weights):
             "coefficients or the loss overflow. Rescale X and y (e.g. "
             "StandardScaler, or a change of units) before fitting."
         )
-    X = (data.X / data.X.dtype.type(scale.x)).astype(data.X.dtype, copy=False)
-    y = (data.y / data.y.dtype.type(scale.y)).astype(data.y.dtype, copy=False)
-    return replace(data, X=X, y=y), weights, scale
 
 
 def unscale_result(result, scale, to_numpy):

@@ -66,7 +66,7 @@ class SparseGrams:
     """Gram statistics of a sparse design (see :mod:`mtstats.datafits.grams`)."""
 
     def gram_statistics(self, y, s, pooled):
-        """The fields of :class:`~mtstats.datafits.grams.TaskGrams` (a dict).
+        """The fields of :class:`~mtstats.datafits.grams.GramStatistics` (a dict).
 
         ``m``, ``c``, ``n`` and ``ybar`` are adjoint products (the centring
         included); the Gram matrices come from :meth:`gram_matrices`.

@@ -118,3 +118,38 @@ def estimate_intercept_shrinkage(data, classifier):
     sigma2 = float(np.sum(v * (yc - Xc @ beta) ** 2) / dof)
     a = y_mean - x_mean @ beta
     return _ratio(a, sigma2 / counts, counts, sigma2)
+
+
+def estimate_from_moments(weight, mean, comoment, classifier):
+    """:func:`estimate_intercept_shrinkage` from per-task moments.
+
+    ``weight`` (T,), ``mean`` (T, d+1) and ``comoment`` (T, d+1, d+1) are
+    the summed weights, means and centred cross-products of features and
+    (last) target (:class:`mtstats.TaskGrams`); the estimator is the same,
+    the within-task fit solved from the pooled normal equations.
+    """
+    counts = np.asarray(weight, dtype=np.float64)
+    d = mean.shape[1] - 1
+    if classifier:
+        k = counts * mean[:, d]
+        a = np.log((k + 0.5) / (counts - k + 0.5))
+        v = 1.0 / (k + 0.5) + 1.0 / (counts - k + 0.5)
+        return _ratio(a, v, counts, 1.0)
+    within = np.sum(comoment, axis=0)
+    Sxx, Sxy, Syy = within[:d, :d], within[:d, d], within[d, d]
+    beta, rank = np.zeros(d), 0
+    if d:
+        eigval, eigvec = np.linalg.eigh(Sxx)
+        # the rank lstsq would find on the rows: singular values sqrt(eigval)
+        cutoff = np.sqrt(max(eigval.max(), 0.0)) * np.finfo(float).eps * max(
+            float(np.sum(counts)), d)
+        keep = np.sqrt(np.clip(eigval, 0.0, None)) > cutoff
+        rank = int(keep.sum())
+        beta = eigvec[:, keep] @ ((eigvec[:, keep].T @ Sxy) / eigval[keep])
+    dof = float(np.sum(counts)) - counts.shape[0] - rank
+    if dof < 1:
+        return 0.0
+    rss = max(Syy - 2 * beta @ Sxy + beta @ Sxx @ beta, 0.0)
+    sigma2 = rss / dof
+    a = mean[:, d] - mean[:, :d] @ beta
+    return _ratio(a, sigma2 / counts, counts, sigma2)

@@ -33,15 +33,16 @@ regularisation path, warm starts) compute them once.
 
 from __future__ import annotations
 
+from .._statistics_design import has_rows
 from ..penalties.pooling import PartialPooling
 from ._common import is_plain_squared
 from .gram import GramDatafit
-from .grams import TaskGrams, gram_pays, task_grams
+from .grams import GramStatistics, gram_pays, task_grams
 from .pooling import PoolingDatafit
 from .rows import RowDatafit
 from .smooth import SmoothDatafit
 
-__all__ = ["GramDatafit", "PoolingDatafit", "RowDatafit", "TaskGrams",
+__all__ = ["GramDatafit", "PoolingDatafit", "RowDatafit", "GramStatistics",
            "make_datafit"]
 
 
@@ -79,7 +80,11 @@ def make_datafit(loss, design, y, s, gram="auto", penalty=None):
 
 
 def _plain_datafit(loss, design, y, s, gram):
-    if gram is False or not is_plain_squared(loss) or (
+    if not has_rows(design):  # statistics only (out of core): Gram or nothing
+        if not is_plain_squared(loss):
+            raise ValueError(f"{type(loss).__name__} needs rows; this design "
+                             "holds only Gram statistics.")
+    elif gram is False or not is_plain_squared(loss) or (
             gram == "auto" and not gram_pays(design, s)):
         return RowDatafit(loss, design, y, s)
     cached = getattr(design, "_gram_cache", None)

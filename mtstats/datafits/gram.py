@@ -31,11 +31,11 @@ from .rows import ROUNDING
 
 
 class GramDatafit:
-    """Squared loss on :class:`~mtstats.datafits.grams.TaskGrams`.
+    """Squared loss on :class:`~mtstats.datafits.grams.GramStatistics`.
 
     Parameters
     ----------
-    grams : TaskGrams
+    grams : GramStatistics
     design : object
         The design the statistics come from (shapes and namespace).
     dtype : dtype

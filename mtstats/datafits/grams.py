@@ -33,7 +33,7 @@ GRAM_HORIZON = 100
 
 
 @dataclass
-class TaskGrams:
+class GramStatistics:
     """The statistics of :mod:`this module <mtstats.datafits.grams>`.
 
     Attributes
@@ -106,11 +106,11 @@ def gram_pays(design, s):
 
 
 def task_grams(design, y, s):
-    """Compute :class:`TaskGrams` of ``design`` for targets ``y``, weights ``s``."""
+    """:class:`GramStatistics` of ``design`` for targets ``y``, weights ``s``."""
     pooled = isinstance(design, PooledDesign)
     base = design.base if pooled else design
     if hasattr(base, "gram_statistics"):  # sparse designs
-        return TaskGrams(**base.gram_statistics(y, s, pooled))
+        return GramStatistics(**base.gram_statistics(y, s, pooled))
     if isinstance(base, SharedDesign):
         return _shared(base, y, s, pooled)
     if isinstance(base, StackedDesign):
@@ -125,11 +125,11 @@ def _shared(design, y, s, pooled):
     n, ybar, yy = xp.sum(s, axis=0), xp.sum(sy, axis=0), xp.sum(sy * y, axis=0)
     if pooled:
         H = X.T @ (X * xp.sum(s, axis=1)[:, None])
-        return TaskGrams(H, None, m, c, n, ybar, yy, pooled=True)
+        return GramStatistics(H, None, m, c, n, ybar, yy, pooled=True)
     if _constant_columns(xp, s):
-        return TaskGrams(X.T @ X, s[0, :], m, c, n, ybar, yy)
+        return GramStatistics(X.T @ X, s[0, :], m, c, n, ybar, yy)
     H = xp.stack([X.T @ (X * s[:, t:t + 1]) for t in range(design.n_tasks)])
-    return TaskGrams(H, None, m, c, n, ybar, yy)
+    return GramStatistics(H, None, m, c, n, ybar, yy)
 
 
 def _stacked(design, y, s, pooled):
@@ -155,8 +155,8 @@ def _stacked(design, y, s, pooled):
         total = H[0]
         for Hk in H[1:]:
             total = total + Hk
-        return TaskGrams(total, None, m, c, n, ybar, yy, pooled=True)
+        return GramStatistics(total, None, m, c, n, ybar, yy, pooled=True)
     H = H[0] if len(H) == 1 else xp.concat(H, axis=0)
     order = None if design.inverse is None else xp.concat(design.block_tasks)
-    return TaskGrams(H, None, m, c, n, ybar, yy, order=order,
+    return GramStatistics(H, None, m, c, n, ybar, yy, order=order,
                      inverse=design.inverse)

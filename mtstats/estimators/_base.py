@@ -23,12 +23,14 @@ from .._scaling import DataScale
 from .._separation import separated_tasks
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._sparse_designs import SPARSE_FORMATS, rowwise_products
+from .._statistics_design import out_of_core_passes
 from .._tasks import encode_tasks, split_task_column
 from ..losses import LogisticLoss, SquaredLoss
 from ..penalties._base import is_norm
 from ..penalties.pooling import PartialPooling
 from ..solvers import alpha_max, solve
 from ..solvers.concomitant import concomitant_solver, null_noise_weights
+from ._grams_problem import prepare_out_of_core
 from ._param_docs import COMMON_PARAMETERS_DOC, SHARED_MEAN_DOC  # noqa: F401
 from ._problem import prepare_problem
 
@@ -67,7 +69,12 @@ class MultitaskLinearModel(BaseEstimator):
         return isinstance(self, ClassifierMixin)
 
     def _prepare(self, X, y, sample_weight=None):
-        """Validate ``(X, y)`` and build the problem (a :class:`FitProblem`)."""
+        """Validate ``(X, y)`` and build the problem (a :class:`FitProblem`):
+        from rows in memory, a :class:`~mtstats.TaskGrams` or dask collections
+        (:mod:`mtstats.estimators._grams_problem`)."""
+        problem = prepare_out_of_core(self, X, y, self._make_loss(), sample_weight)
+        if problem is not None:
+            return problem
         return prepare_problem(self, X, y, self._make_loss(), sample_weight)
 
     def _penalty_at(self, **params):
@@ -174,6 +181,11 @@ class MultitaskLinearModel(BaseEstimator):
         else:
             vars(self).pop("task_noise_scale_", None)
         self.intercept_shrinkage_ = problem.intercept_shrinkage
+        passes = out_of_core_passes(problem.design)
+        if passes is None:
+            vars(self).pop("n_passes_", None)
+        else:
+            self.n_passes_ = passes
         if self._free_mean():
             self.mean_coef_ = coef.mean(axis=0)
         unbounded = self._unbounded(problem, penalty)  # warns when it is
@@ -187,15 +199,20 @@ class MultitaskLinearModel(BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         r"""Fit the model jointly over all tasks.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_columns)
-            Features; in the long layout also the task column.
+        X : array-like, DataFrame, dask DataFrame or TaskGrams
+            Features, of shape (n_samples, n_columns); in the long layout
+            also the task column. A ``dask.dataframe.DataFrame`` (long
+            layout, with ``y`` and ``sample_weight`` dask Series partitioned
+            alike) is fitted out of core; a :class:`~mtstats.TaskGrams`
+            (regressors, long layout, ``y`` omitted) from its statistics.
+            See the user guide's "Data larger than memory".
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Targets (see ``task_column``).
+            Targets (see ``task_column``); required except with a TaskGrams.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of every row (in the wide layout, of all the
             row's observed targets). Each task's loss is its weighted mean,
@@ -227,6 +244,8 @@ class MultitaskLinearModel(BaseEstimator):
         """
         if (not self._is_classifier() or penalty.alpha != 0
                 or getattr(penalty, "beta", 0)):
+            return False
+        if not hasattr(problem.data, "task_index"):  # rows out of core: unknown
             return False
         separated = separated_tasks(problem.data, self._pooled, self.fit_intercept)
         if not separated:

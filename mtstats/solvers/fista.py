@@ -248,6 +248,12 @@ def solve(loss, penalty, design, y, s, W0=None, b0=None, *, fit_intercept=True,
         gap is available).
     """
     if datafit is None:
+        from .prox_newton import newton_rows, prox_newton_solve
+
+        if newton_rows(design) is not None:  # rows out of core: proximal Newton
+            return prox_newton_solve(loss, penalty, design, y, s, W0, b0,
+                                     fit_intercept=fit_intercept, tol=tol,
+                                     max_iter=max_iter, warn=warn)
         datafit = make_datafit(loss, design, y, s, penalty=penalty)
     xp = datafit.xp
     W, b, state = datafit.null_model(fit_intercept)

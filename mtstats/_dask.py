@@ -1,0 +1,200 @@
+"""Fits from ``dask.dataframe`` collections: the only module that imports Dask.
+
+Dask (https://docs.dask.org) reads Parquet or CSV in partitions and runs on
+one machine or a ``distributed`` cluster; mtstats only maps a NumPy function
+over the partitions and sums the results in a binary tree of
+``dask.delayed`` calls, so the driver holds :math:`O(T d^2)` numbers, never
+rows. ``dask.compute`` runs the graph on the active scheduler: the threads
+of this process by default, or a ``distributed.Client``'s cluster.
+
+* Squared loss: one pass computes a :class:`~mtstats.TaskGrams`
+  (:func:`dask_task_grams`), then the fit is solved in memory from it.
+* Logistic loss: a pass for the classes, a pass for the moments (task
+  sizes, means, class rates), then one pass per proximal-Newton trial point
+  (:mod:`mtstats.solvers.prox_newton`).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import dask
+import numpy as np
+import pandas as pd
+
+from ._backend import namespace_for_device
+from ._labels import check_one_kind, encode_classes, encode_tasks
+from ._task_checks import _check_classes_per_task
+from ._tasks import split_task_column
+from .estimators._grams_problem import prepare_from_grams, setup_from_grams
+from .solvers._newton_pass import PassPlan, add_passes, chunk_pass
+from .solvers.prox_newton import RowPasses
+from .task_grams import TaskGrams
+
+__all__ = ["dask_task_grams", "is_dask_collection", "prepare_from_dask"]
+
+
+def is_dask_collection(value):
+    """Whether ``value`` is a Dask collection (checked without importing it)."""
+    return hasattr(value, "__dask_graph__")
+
+
+def _partitions(X, y, sample_weight):
+    """Matching delayed partitions of ``X``, ``y`` and ``sample_weight``."""
+    columns = [X, y] + ([] if sample_weight is None else [sample_weight])
+    for name, value in zip(("y", "sample_weight"), columns[1:], strict=False):
+        if not is_dask_collection(value):
+            raise TypeError(f"X is a dask DataFrame, so {name} must be a dask "
+                            f"Series too (got {type(value).__name__}).")
+        if value.npartitions != X.npartitions:
+            raise ValueError(
+                f"X has {X.npartitions} partitions and {name} "
+                f"{value.npartitions}: give them the same partitions (e.g. "
+                "columns of one dask DataFrame).")
+    parts = [value.to_delayed() for value in columns]
+    if sample_weight is None:
+        parts.append([None] * X.npartitions)
+    return list(zip(*parts, strict=True))
+
+
+def _tree_sum(items, combine):
+    """Sum delayed ``items`` pairwise (depth log2 n)."""
+    items = list(items)
+    while len(items) > 1:
+        items = [dask.delayed(combine)(items[i], items[i + 1]) if i + 1 < len(items)
+                 else items[i] for i in range(0, len(items), 2)]
+    return items[0]
+
+
+def _aligned(X, y, v):
+    if len(X) != len(y) or (v is not None and len(v) != len(X)):
+        raise ValueError(
+            f"A partition of X has {len(X)} rows but y has {len(y)}"
+            + ("" if v is None else f" and sample_weight {len(v)}")
+            + ": the partitions are not aligned.")
+    return np.ones(len(X)) if v is None else np.asarray(v, dtype=np.float64)
+
+
+def _encode_labels(y, classes):
+    """0/1 labels against ``classes``; missing or unknown labels refused."""
+    values = np.asarray(y, dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        raise ValueError(f"y has {int(missing.sum())} missing label(s) (None/NaN) in "
+                         "one partition; a classifier needs every label.")
+    return encode_classes(values, classes)[1]
+
+
+def _chunk_grams(X, y, v, task_column, classes, name):
+    v = _aligned(X, y, v)
+    if classes is not None:
+        y = _encode_labels(y, classes)
+    return TaskGrams.from_arrays(X, y, task_column=task_column, sample_weight=v,
+                                 estimator_name=name)
+
+
+def dask_task_grams(X, y, *, task_column, sample_weight=None, classes=None,
+                    estimator_name=None):
+    """:class:`~mtstats.TaskGrams` of a dask DataFrame, in one pass.
+
+    Parameters
+    ----------
+    X : dask.dataframe.DataFrame
+        Features and the task column.
+    y : dask.dataframe.Series
+        Targets, partitioned like ``X``.
+    task_column : str
+        The column of ``X`` naming every row's task.
+    sample_weight : dask.dataframe.Series, optional
+        Non-negative frequency weights, partitioned like ``X``.
+    classes : array of shape (2,), optional
+        Encode ``y`` as ``y == classes[1]`` (a classifier's moments).
+    estimator_name : str, optional
+        Named in validation errors.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd, numpy as np, pandas as pd
+    >>> from mtstats._dask import dask_task_grams
+    >>> df = pd.DataFrame({"x": np.arange(6.0), "y": np.arange(6.0) % 4,
+    ...                    "task": list("aabbcc")})
+    >>> ddf = dd.from_pandas(df, npartitions=2)
+    >>> dask_task_grams(ddf[["x", "task"]], ddf["y"], task_column="task")
+    TaskGrams(n_tasks=3, n_features=1, n_samples=6)
+    """
+    parts = [dask.delayed(_chunk_grams)(Xp, yp, vp, task_column, classes,
+                                        estimator_name)
+             for Xp, yp, vp in _partitions(X, y, sample_weight)]
+    (total,) = dask.compute(_tree_sum(parts, operator.add))
+    return total
+
+
+def _chunk_newton(X, y, v, task_column, tasks, classes, plan, W, b, dual):
+    v = _aligned(X, y, v)
+    features, task_values = split_task_column(X, task_column)
+    _, index = encode_tasks(task_values, known_tasks=tasks)
+    keep = v > 0
+    return chunk_pass(np.asarray(features, dtype=np.float64)[keep], index[keep],
+                      _encode_labels(y, classes)[keep], v[keep], plan, W, b, dual)
+
+
+def _classes(y):
+    """The two classes of ``y`` (one pass over the labels)."""
+    (values,) = dask.compute(y.drop_duplicates())
+    values = np.asarray(values, dtype=object)
+    if pd.isna(values).any():
+        raise ValueError("y has missing labels (None/NaN); a classifier needs "
+                         "every label.")
+    check_one_kind(values, "y")
+    classes, _ = encode_classes(np.unique(values.tolist()))
+    return classes
+
+
+def prepare_from_dask(estimator, X, y, loss, sample_weight=None):
+    """The fitting problem of ``estimator`` on dask collections (module doc)."""
+    task_column = getattr(estimator, "task_column", None)
+    if task_column is None:
+        raise ValueError(f"{type(estimator).__name__} got a dask DataFrame: set "
+                         "task_column (the long layout); the wide layout takes "
+                         "in-memory arrays only.")
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, "
+                         "but the target y is None.")
+    classifier = estimator._is_classifier()
+    name = type(estimator).__name__
+    classes = _classes(y) if classifier else None
+    grams = dask_task_grams(X, y, task_column=task_column,
+                            sample_weight=sample_weight, classes=classes,
+                            estimator_name=name)
+    passes = 2 if classifier else 1
+    if not classifier:
+        problem = prepare_from_grams(estimator, grams, loss)
+        problem.design.n_passes = passes
+        return problem
+    setup = setup_from_grams(estimator, grams, classifier=True)
+    d = grams.n_features
+    rate = grams.mean[:, d]
+    _check_classes_per_task(np.rint(rate * grams.n_samples), grams.n_samples,
+                            grams.tasks, classes, estimator)
+    plan = dask.delayed(PassPlan(setup.offsets, setup.scale.x,
+                                 setup.weights / grams.weight), pure=True)
+    shared = dask.delayed((task_column, np.asarray(grams.tasks, dtype=object),
+                           classes), pure=True)
+    parts = _partitions(X, y, sample_weight)
+
+    def evaluate(W, b, dual):
+        point = dask.delayed((W, b, dual), pure=True)
+        chunks = [dask.delayed(_chunk_newton_packed)(Xp, yp, vp, shared, plan, point)
+                  for Xp, yp, vp in parts]
+        (total,) = dask.compute(_tree_sum(chunks, add_passes))
+        return total
+
+    rows = RowPasses(evaluate, d, setup.weights, rate,
+                     namespace_for_device(estimator.device), n_passes=passes)
+    return prepare_from_grams(estimator, grams, loss, design=rows, classes=classes,
+                              setup=setup)
+
+
+def _chunk_newton_packed(X, y, v, shared, plan, point):
+    task_column, tasks, classes = shared
+    return _chunk_newton(X, y, v, task_column, tasks, classes, plan, *point)
