@@ -169,7 +169,10 @@ def prepare_from_dask(estimator, X, y, loss, sample_weight=None):
     passes = 2 if classifier else 1
     if not classifier:
         problem = prepare_from_grams(estimator, grams, loss)
-        problem.design.n_passes = passes
+        base = problem.design
+        while hasattr(base, "base"):  # pooled
+            base = base.base
+        base.n_passes = passes
         return problem
     setup = setup_from_grams(estimator, grams, classifier=True)
     d = grams.n_features

@@ -167,7 +167,7 @@ class TaskGrams:
         if feature_names is None and hasattr(X, "columns"):
             feature_names = [str(c) for c in X.columns]
         X = check_array(X, dtype=np.float64, ensure_min_samples=0,
-                        estimator=estimator_name)
+                        input_name="X", estimator=estimator_name)
         y = check_array(column_or_1d(y), ensure_2d=False, dtype=np.float64,
                         input_name="y", ensure_min_samples=0,
                         estimator=estimator_name)

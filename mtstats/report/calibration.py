@@ -54,6 +54,22 @@ def _rows(data, index):
     return data.iloc[index] if hasattr(data, "iloc") else np.asarray(data)[index]
 
 
+def _fit_predict(fold, *, estimator, X, y, classes, n_splits):
+    """Predictions on the test rows of ``fold = (k, train, test)``."""
+    k, train, test = fold
+    try:
+        model = clone(estimator).fit(_rows(X, train), y[train])
+        if classes is None:
+            return np.asarray(model.predict(_rows(X, test)), dtype=float)
+        column = list(model.classes_).index(classes[1])
+        return model.predict_proba(_rows(X, test))[:, column]
+    except ValueError as error:
+        raise ValueError(
+            f"Cross-fitting fold {k + 1} of {n_splits} failed: {error} "
+            "Every task needs enough rows (and, for a classifier, both "
+            "classes) in every training part; use a smaller cv.") from error
+
+
 def _held_out(estimator, X, y, cv, seed, n_jobs, verbose):
     """Cross-fitted predictions: every row predicted by a model not fitted on it."""
     task_column = getattr(estimator, "task_column", None)
@@ -101,22 +117,10 @@ def _held_out(estimator, X, y, cv, seed, n_jobs, verbose):
     if classes is not None and classes.shape[0] != 2:
         raise ValueError(f"Binary outcomes needed; y has {classes.shape[0]} classes.")
 
-    def fit_predict(k):
-        train, test = splits[k]
-        try:
-            model = clone(estimator).fit(_rows(X, train), y[train])
-            if classes is None:
-                return np.asarray(model.predict(_rows(X, test)), dtype=float)
-            column = list(model.classes_).index(classes[1])
-            return model.predict_proba(_rows(X, test))[:, column]
-        except ValueError as error:
-            raise ValueError(
-                f"Cross-fitting fold {k + 1} of {len(splits)} failed: {error} "
-                "Every task needs enough rows (and, for a classifier, both "
-                "classes) in every training part; use a smaller cv.") from error
-
-    predictions = parallel_map(fit_predict, range(len(splits)), n_jobs=n_jobs,
-                               verbose=verbose, description="cross-fitting")
+    predictions = parallel_map(
+        _fit_predict, [(k, *split) for k, split in enumerate(splits)], shared=dict(
+            estimator=estimator, X=X, y=y, classes=classes, n_splits=len(splits)),
+        n_jobs=n_jobs, verbose=verbose, description="cross-fitting")
     pred = np.empty(y.shape[0])
     for (_, test), values in zip(splits, predictions, strict=True):
         pred[test] = values
@@ -133,25 +137,28 @@ def _seeds(random_state):
 # -------------------------------------------------------------------- report
 
 
+def _one_task(task, *, task_index, y, p, fold, method, options):
+    """Metrics (and recalibration) of ``task = (t, seed sequence)``."""
+    t, child = task
+    rows, rng = task_index == t, np.random.default_rng(child)
+    stages, fitted_map = [("held_out", p[rows])], None
+    if method is not None:
+        q, fitted_map = _cross_fitted_recalibration(y[rows], p[rows], fold[rows],
+                                                    method)
+        stages.append(("recalibrated", q))
+    out = [(stage, *calibration_metrics(y[rows], values, random_state=rng,
+                                        **options)) for stage, values in stages]
+    return out, fitted_map, stages
+
+
 def _classification(tasks, task_index, fold, y, p, options, children, n_jobs,
                     verbose):
     method = options.pop("recalibrate")
-
-    def one_task(t):
-        rows = task_index == t
-        rng = np.random.default_rng(children[t])
-        stages = [("held_out", p[rows])]
-        fitted_map = None
-        if method is not None:
-            q, fitted_map = _cross_fitted_recalibration(y[rows], p[rows],
-                                                        fold[rows], method)
-            stages.append(("recalibrated", q))
-        out = [(stage, *calibration_metrics(y[rows], values, random_state=rng,
-                                            **options)) for stage, values in stages]
-        return out, fitted_map, stages
-
-    results = parallel_map(one_task, range(len(tasks)), n_jobs=n_jobs,
-                           verbose=verbose, description="calibration per task")
+    results = parallel_map(
+        _one_task, list(enumerate(children)),
+        shared=dict(task_index=task_index, y=y, p=p, fold=fold, method=method,
+                    options=options),
+        n_jobs=n_jobs, verbose=verbose, description="calibration per task")
     records, curves = [], []
     augment = pd.DataFrame({"task": tasks[task_index], "row": np.arange(y.shape[0]),
                             "fold": fold, "y": y, "proba": p})

@@ -10,7 +10,7 @@ inference on half B, aggregated over many random splits. Without selection
 
 from __future__ import annotations
 
-from functools import partial
+from dataclasses import fields
 from numbers import Integral, Real
 
 from sklearn.base import clone
@@ -67,6 +67,11 @@ def _setup(estimator, X, y, method, n_splits, fraction, confidence_level):
 
 def _seeds(random_state, n_splits):
     return check_random_state(random_state).randint(0, 2**31 - 1, size=n_splits)
+
+
+def _run_split(seed, *, estimator, method, fraction, shrink, **blocks):
+    """:func:`run_split` with the fields of its :class:`Blocks` as keywords."""
+    return run_split(seed, Blocks(**blocks), estimator, method, fraction, shrink=shrink)
 
 
 def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0.5,
@@ -264,10 +269,10 @@ def coefficient_tests(estimator, X, y, *, method="auto", n_splits=50, fraction=0
                                   confidence_level)
     seeds = [0] if method == "task_refit" else _seeds(random_state, n_splits)
     shrink = confidence_level if shrinkage and method != "cluster_split" else None
-    work = partial(run_split, blocks=blocks, estimator=estimator, method=method,
-                   fraction=fraction, shrink=shrink)
-    splits = parallel_map(work, seeds, n_jobs=n_jobs, verbose=verbose,
-                          description="coefficient splits")
+    data = {field.name: getattr(blocks, field.name) for field in fields(blocks)}
+    splits = parallel_map(_run_split, seeds, shared=dict(
+        data, estimator=estimator, method=method, fraction=fraction, shrink=shrink),
+        n_jobs=n_jobs, verbose=verbose, description="coefficient splits")
     table, split_p = tidy_table(full, splits, method, confidence_level, adjust)
     notes = _describe(method, splits, fraction, confidence_level, adjust,
                       blocks.classifier)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -235,9 +234,10 @@ def compare_to_baselines(estimator, X, y, *, baselines=None, cv=None, metrics=No
     n_train, n_test = _folds.check_splits(splits, membership, tasks)
     design, ratio = _folds.fold_design(splits, len(Y), n_train, n_test)
     models = [estimator, *baselines.values()]
-    worker = partial(cvt.fit_and_score, models=models, X=X, y=y, Y=Y,
-                     membership=membership, classifier=classifier, metrics=metrics)
-    scores = np.stack(parallel_map(worker, splits, n_jobs=n_jobs, verbose=verbose,
+    shared = dict(models=models, X=X, y=y, Y=Y, membership=membership,
+                  classifier=classifier, metrics=metrics)
+    scores = np.stack(parallel_map(cvt.fit_and_score, splits, shared=shared,
+                                   n_jobs=n_jobs, verbose=verbose,
                                    description="compare_to_baselines"))
     seed, rows, pooled, diffs = rng.randint(2**31), [], [], []
     label = f"{'nb_ttest' if test == 'nb' else 'bootstrap_nb'}_{design}"

@@ -28,6 +28,9 @@ intercepts) and :math:`q_i \in [0, 1]` whenever :math:`|\kappa_t| \le 1`;
 rows at :math:`x_k`, and is computed in the pass of the next trial point: the
 gap of step ``k`` costs no pass of its own, and the fit stops at the first
 point whose gap meets the tolerance of :func:`~mtstats.solvers.solve`.
+Without a penalty (``alpha = 0``) there is no dual certificate, as in FISTA;
+the fit then stops when the model's predicted decrease (half the squared
+Newton decrement) falls below the tolerance, and ``dual_gap_`` is NaN.
 
 References
 ----------
@@ -47,6 +50,7 @@ from .._backend import to_namespace, to_numpy
 from .._components import ComponentDesign
 from .._designs import PooledDesign
 from .._statistics_design import StatisticsDesign
+from ..datafits.smooth import _GapPenalty
 from ..losses import SquaredLoss
 from .fista import TOL_FLOOR, SolveResult, solve
 
@@ -156,21 +160,27 @@ def prox_newton_solve(loss, penalty, design, y, s, W0=None, b0=None, *,
     solve, ``max_outer`` the Newton steps.
     """
     rows, xp = newton_rows(design), design.xp
-    if (not hasattr(penalty, "conjugate") or hasattr(penalty, "free_mean")
-            or getattr(penalty, "smooth", None) is not None):
+    if not hasattr(penalty, "conjugate") or hasattr(penalty, "free_mean"):
         raise ValueError(
             "Out of core, the logistic loss is fitted by proximal Newton with a "
-            "duality-gap stop, which supports the plain penalties only: not "
-            "intercept_shrinkage, shared_mean or a graph penalty. Fit these in "
-            "memory, or on a sample.")
+            "duality-gap stop, which does not support shrunk intercepts "
+            "(intercept_shrinkage) or a free shared mean (shared_mean=True) yet. "
+            "Fit these in memory, or on a sample.")
+    smooth = getattr(penalty, "smooth", None)
+    use_gap = penalty.alpha > 0  # as in FISTA: alpha = 0 has no dual certificate
+
+    def regulariser(W):  # the penalty and its smooth part (graph Laplacian)
+        return float(penalty.value(W)) + (0.0 if smooth is None
+                                          else float(smooth.value(W)))
+
     b_null, f_null = rows.null_point(fit_intercept)
     W = xp.zeros(design.coef_shape, dtype=xp.float64) if W0 is None else W0
     b = to_namespace(xp, b_null, xp.float64) if b0 is None or not fit_intercept else b0
-    null_objective = f_null + float(penalty.value(xp.zeros_like(W)))
+    null_objective = f_null + regulariser(xp.zeros_like(W))
     gap_scale = max(null_objective, 1e-300)
     tol_gap = max(tol, TOL_FLOOR * float(np.finfo(np.float64).eps))
     stats = rows.evaluate(_model_coef(design, W), to_numpy(b))
-    objective = float(stats["value"]) + float(penalty.value(W))
+    objective = float(stats["value"]) + regulariser(W)
     history, lower, converged = [objective], -math.inf, False
     best = (objective, W, b)           # lowest objective seen
     inner_tol = 1e-3
@@ -178,12 +188,13 @@ def prox_newton_solve(loss, penalty, design, y, s, W0=None, b0=None, *,
         step = _newton_step(design, penalty, stats, W, b, fit_intercept,
                             max(inner_tol, INNER_FLOOR), max_iter)
         dW, db = step.W - W, (step.b - b) if fit_intercept else 0 * b
-        decrease = float(
-            xp.sum(to_namespace(xp, _variable_gradient(design, stats["G"].T),
-                                xp.float64) * dW)
-            + xp.sum(to_namespace(xp, stats["g_b"], xp.float64) * db)
-            + penalty.value(step.W) - penalty.value(W))
-        dual = _dual_spec(design, penalty, stats, fit_intercept, xp)
+        G = to_namespace(xp, _variable_gradient(design, stats["G"].T), xp.float64)
+        g_b = to_namespace(xp, stats["g_b"], xp.float64)
+        decrease = (float(xp.sum(G * dW) + xp.sum(g_b * db))
+                    + regulariser(step.W) - regulariser(W))
+        gap_penalty = penalty if smooth is None else _GapPenalty(penalty, smooth, W)
+        dual = (_dual_spec(design, gap_penalty, stats, fit_intercept, xp)
+                if use_gap else None)
         t, accepted = 1.0, None
         while t >= MIN_STEP:
             W_try, b_try = W + t * dW, b + t * db
@@ -191,7 +202,7 @@ def prox_newton_solve(loss, penalty, design, y, s, W0=None, b0=None, *,
                                 None if dual is None else (
                                     _model_coef(design, W), to_numpy(b),
                                     dual[0], dual[1]))
-            value = float(new["value"]) + float(penalty.value(W_try))
+            value = float(new["value"]) + regulariser(W_try)
             if value < best[0]:
                 best = (value, W_try, b_try)
             if dual is not None:  # every dual value bounds the optimum below
@@ -202,8 +213,12 @@ def prox_newton_solve(loss, penalty, design, y, s, W0=None, b0=None, *,
                 accepted = (W_try, b_try, new, value)
                 break
             t *= 0.5
-        gap = best[0] - lower
-        converged = abs(gap) <= tol_gap * gap_scale
+        if use_gap:
+            gap = best[0] - lower
+            converged = abs(gap) <= tol_gap * gap_scale
+        else:  # unpenalised: the model's predicted decrease (Newton decrement)
+            gap = -decrease
+            converged = gap <= tol_gap * gap_scale
         if converged or accepted is None:
             break
         W, b, stats, objective = accepted
@@ -211,13 +226,15 @@ def prox_newton_solve(loss, penalty, design, y, s, W0=None, b0=None, *,
         inner_tol = min(inner_tol, 1e-2 * abs(gap) / gap_scale)
     n_outer = len(history)
     objective, W, b = best
-    gap = objective - lower
+    gap = objective - lower if use_gap else math.nan
     if warn and not converged:
         warnings.warn(
             f"Proximal Newton did not converge in {n_outer} steps "
-            f"({rows.n_passes} passes over the data): relative duality gap "
-            f"{gap / gap_scale:.3g} > tol={tol:g}. Increase max_iter, loosen tol, "
-            "or standardise the features.", ConvergenceWarning, stacklevel=3)
+            f"({rows.n_passes} passes over the data): relative "
+            f"{'duality gap' if use_gap else 'Newton decrement'} "
+            f"{(gap if use_gap else -decrease) / gap_scale:.3g} > tol={tol:g}. "
+            "Increase max_iter, loosen tol, or standardise the features.",
+            ConvergenceWarning, stacklevel=3)
     return SolveResult(W, b, n_outer, converged, gap, objective, null_objective,
                        history)
 
