@@ -39,22 +39,34 @@ def is_dask_collection(value):
     return hasattr(value, "__dask_graph__")
 
 
+#: Column names of the target and the weights inside the partitions.
+TARGET, WEIGHT = "__mtstats_target__", "__mtstats_weight__"
+
+
 def _partitions(X, y, sample_weight):
-    """Matching delayed partitions of ``X``, ``y`` and ``sample_weight``."""
-    columns = [X, y] + ([] if sample_weight is None else [sample_weight])
-    for name, value in zip(("y", "sample_weight"), columns[1:], strict=False):
+    """Delayed pandas partitions of ``X`` with ``y`` (and ``sample_weight``)
+    as extra columns: one collection, so the three stay aligned whatever
+    Dask's optimiser does to the partitions."""
+    extra = {TARGET: y} if sample_weight is None else {TARGET: y,
+                                                       WEIGHT: sample_weight}
+    for name, value in zip(("y", "sample_weight"), extra.values(), strict=False):
         if not is_dask_collection(value):
             raise TypeError(f"X is a dask DataFrame, so {name} must be a dask "
                             f"Series too (got {type(value).__name__}).")
-        if value.npartitions != X.npartitions:
-            raise ValueError(
-                f"X has {X.npartitions} partitions and {name} "
-                f"{value.npartitions}: give them the same partitions (e.g. "
-                "columns of one dask DataFrame).")
-    parts = [value.to_delayed() for value in columns]
-    if sample_weight is None:
-        parts.append([None] * X.npartitions)
-    return list(zip(*parts, strict=True))
+    try:
+        frame = X.assign(**extra)
+    except (ValueError, NotImplementedError) as error:
+        raise ValueError(
+            "X, y and sample_weight must be partitioned alike (e.g. columns of "
+            f"one dask DataFrame); Dask could not align them: {error}") from error
+    return frame.to_delayed()
+
+
+def _split(part):
+    """``(X, y, v)`` of one pandas partition (``v`` None without weights)."""
+    v = part[WEIGHT].to_numpy(dtype=np.float64) if WEIGHT in part else None
+    return part.drop(columns=[c for c in (TARGET, WEIGHT) if c in part]), \
+        part[TARGET], v
 
 
 def _tree_sum(items, combine):
@@ -64,15 +76,6 @@ def _tree_sum(items, combine):
         items = [dask.delayed(combine)(items[i], items[i + 1]) if i + 1 < len(items)
                  else items[i] for i in range(0, len(items), 2)]
     return items[0]
-
-
-def _aligned(X, y, v):
-    if len(X) != len(y) or (v is not None and len(v) != len(X)):
-        raise ValueError(
-            f"A partition of X has {len(X)} rows but y has {len(y)}"
-            + ("" if v is None else f" and sample_weight {len(v)}")
-            + ": the partitions are not aligned.")
-    return np.ones(len(X)) if v is None else np.asarray(v, dtype=np.float64)
 
 
 def _encode_labels(y, classes):
@@ -85,8 +88,8 @@ def _encode_labels(y, classes):
     return encode_classes(values, classes)[1]
 
 
-def _chunk_grams(X, y, v, task_column, classes, name):
-    v = _aligned(X, y, v)
+def _chunk_grams(part, task_column, classes, name):
+    X, y, v = _split(part)
     if classes is not None:
         y = _encode_labels(y, classes)
     return TaskGrams.from_arrays(X, y, task_column=task_column, sample_weight=v,
@@ -122,15 +125,15 @@ def dask_task_grams(X, y, *, task_column, sample_weight=None, classes=None,
     >>> dask_task_grams(ddf[["x", "task"]], ddf["y"], task_column="task")
     TaskGrams(n_tasks=3, n_features=1, n_samples=6)
     """
-    parts = [dask.delayed(_chunk_grams)(Xp, yp, vp, task_column, classes,
-                                        estimator_name)
-             for Xp, yp, vp in _partitions(X, y, sample_weight)]
+    parts = [dask.delayed(_chunk_grams)(part, task_column, classes, estimator_name)
+             for part in _partitions(X, y, sample_weight)]
     (total,) = dask.compute(_tree_sum(parts, operator.add))
     return total
 
 
-def _chunk_newton(X, y, v, task_column, tasks, classes, plan, W, b, dual):
-    v = _aligned(X, y, v)
+def _chunk_newton(part, task_column, tasks, classes, plan, W, b, dual):
+    X, y, v = _split(part)
+    v = np.ones(len(X)) if v is None else v
     features, task_values = split_task_column(X, task_column)
     _, index = encode_tasks(task_values, known_tasks=tasks)
     keep = v > 0
@@ -187,8 +190,8 @@ def prepare_from_dask(estimator, X, y, loss, sample_weight=None):
 
     def evaluate(W, b, dual):
         point = dask.delayed((W, b, dual), pure=True)
-        chunks = [dask.delayed(_chunk_newton_packed)(Xp, yp, vp, shared, plan, point)
-                  for Xp, yp, vp in parts]
+        chunks = [dask.delayed(_chunk_newton_packed)(part, shared, plan, point)
+                  for part in parts]
         (total,) = dask.compute(_tree_sum(chunks, add_passes))
         return total
 
@@ -198,6 +201,6 @@ def prepare_from_dask(estimator, X, y, loss, sample_weight=None):
                               setup=setup)
 
 
-def _chunk_newton_packed(X, y, v, shared, plan, point):
+def _chunk_newton_packed(part, shared, plan, point):
     task_column, tasks, classes = shared
-    return _chunk_newton(X, y, v, task_column, tasks, classes, plan, *point)
+    return _chunk_newton(part, task_column, tasks, classes, plan, *point)

@@ -203,7 +203,7 @@ def prox_newton_solve(loss, penalty, design, y, s, W0=None, b0=None, *,
                                     _model_coef(design, W), to_numpy(b),
                                     dual[0], dual[1]))
             value = float(new["value"]) + regulariser(W_try)
-            if value < best[0]:
+            if value <= best[0] + 4e-16 * abs(best[0]):  # ties: the newer point
                 best = (value, W_try, b_try)
             if dual is not None:  # every dual value bounds the optimum below
                 lower = max(lower, float(new["dual"]) - dual[2])
