@@ -141,10 +141,16 @@ def _chunk_newton(part, task_column, tasks, classes, plan, W, b, dual):
                       _encode_labels(y, classes)[keep], v[keep], plan, W, b, dual)
 
 
+def _distinct(part):
+    """The distinct labels of one partition (as a set)."""
+    return set(pd.unique(np.asarray(part, dtype=object)).tolist())
+
+
 def _classes(y):
-    """The two classes of ``y`` (one pass over the labels)."""
-    (values,) = dask.compute(y.drop_duplicates())
-    values = np.asarray(values, dtype=object)
+    """The two classes of ``y`` (one pass over the labels, no shuffle)."""
+    parts = [dask.delayed(_distinct)(part) for part in y.to_delayed()]
+    (values,) = dask.compute(_tree_sum(parts, operator.or_))
+    values = np.asarray(sorted(values, key=repr), dtype=object)
     if pd.isna(values).any():
         raise ValueError("y has missing labels (None/NaN); a classifier needs "
                          "every label.")

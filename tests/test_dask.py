@@ -234,3 +234,22 @@ def test_refusals_name_the_problem(client, data):
     with pytest.raises(ValueError, match="intercept_shrinkage"):
         mtstats.GroupLassoClassifier(task_column="task", intercept_shrinkage=2.0).fit(
             ddf[FEATURES + ["task"]], ddf["passed"])
+
+
+def test_readme_example_runs_as_a_script(tmp_path):
+    """The README's "Data larger than memory" example, verbatim, as a script
+    (its own LocalCluster, started and stopped by the example)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Data larger than memory")[1]
+    example = section.split("```python")[1].split("```")[0]
+    (tmp_path / "example.py").write_text(example)
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    passes = done.stdout.splitlines()[0].split()
+    assert passes[0] == "1" and int(passes[1]) >= 3
+    assert (tmp_path / "scores_grams.npz").exists()
