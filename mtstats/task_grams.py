@@ -73,6 +73,17 @@ class TaskGrams:
     feature_names : sequence of str, optional
         The feature columns' names, checked at prediction time.
 
+    See Also
+    --------
+    TaskGrams.from_dask : the statistics of a ``dask.dataframe`` in one pass.
+    mtstats.solvers.prox_newton : the logistic loss, which has none.
+
+    References
+    ----------
+    Chan, T. F., Golub, G. H. and LeVeque, R. J. (1979). Updating formulae
+    and a pairwise algorithm for computing sample variances. Stanford
+    STAN-CS-79-773.
+
     Examples
     --------
     >>> import numpy as np
