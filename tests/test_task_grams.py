@@ -165,3 +165,24 @@ def test_bad_rows_give_the_in_memory_message():
         TaskGrams.from_arrays(X, y, task_column="task",
                               estimator_name="GroupLassoRegressor")
     assert str(from_chunk.value) == str(in_memory.value)
+
+
+def test_the_core_never_imports_dask():
+    """Dask stays optional: importing mtstats, fitting in memory and from
+    TaskGrams load no dask module (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, mtstats\n"
+        "rng = np.random.default_rng(0)\n"
+        "X, y, t = rng.normal(size=(60, 2)), rng.normal(size=60), np.arange(60) % 3\n"
+        "g = mtstats.TaskGrams.from_arrays(X, y, t)\n"
+        "mtstats.GroupLassoRegressor(alpha=0.1, task_column=0).fit(g)\n"
+        "mtstats.GroupLassoRegressor(alpha=0.1).fit(X, np.c_[y, y])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('dask', 'distributed')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
