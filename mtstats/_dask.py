@@ -31,7 +31,8 @@ from .solvers._newton_pass import PassPlan, add_passes, chunk_pass
 from .solvers.prox_newton import RowPasses
 from .task_grams import TaskGrams
 
-__all__ = ["dask_task_grams", "is_dask_collection", "prepare_from_dask"]
+__all__ = ["dask_task_grams", "is_dask_collection", "map_prediction",
+           "prepare_from_dask"]
 
 
 def is_dask_collection(value):
@@ -210,3 +211,31 @@ def prepare_from_dask(estimator, X, y, loss, sample_weight=None):
 def _chunk_newton_packed(part, shared, plan, point):
     task_column, tasks, classes = shared
     return _chunk_newton(part, task_column, tasks, classes, plan, *point)
+
+
+def _empty_prediction(estimator, method, columns, index):
+    if columns is not None:
+        return pd.DataFrame({c: pd.Series([], dtype=float) for c in columns},
+                            index=index)
+    labels = method == "predict" and hasattr(estimator, "classes_")
+    dtype = estimator.classes_.dtype if labels else float
+    return pd.Series([], dtype=dtype, index=index)
+
+
+def _predict_partition(part, estimator, method, columns):
+    if len(part) == 0:  # Dask's metadata, or an empty partition
+        return _empty_prediction(estimator, method, columns, part.index)
+    values = getattr(type(estimator), method)(estimator, part)
+    if columns is None:
+        return pd.Series(values, index=part.index)
+    return pd.DataFrame(values, index=part.index, columns=columns)
+
+
+def map_prediction(estimator, method, X):
+    """``estimator.method`` on every partition of ``X``: a dask Series (a
+    DataFrame with the classes as columns for ``predict_proba``)."""
+    columns = ([str(c) for c in estimator.classes_] if method == "predict_proba"
+               else None)
+    meta = _empty_prediction(estimator, method, columns, X._meta.index)
+    return X.map_partitions(_predict_partition, estimator, method, columns,
+                            meta=meta)

@@ -253,3 +253,22 @@ def test_readme_example_runs_as_a_script(tmp_path):
     passes = done.stdout.splitlines()[0].split()
     assert passes[0] == "1" and int(passes[1]) >= 3
     assert (tmp_path / "scores_grams.npz").exists()
+
+
+def test_predictions_on_a_dask_frame_are_lazy_and_equal(client, data):
+    frame, ddf = data
+    columns = FEATURES + ["task"]
+    clf = mtstats.TraceNormClassifier(alpha=0.02, task_column="task").fit(
+        frame[columns], frame["passed"])
+    labels = clf.predict(ddf[columns])
+    proba = clf.predict_proba(ddf[columns])
+    assert hasattr(labels, "__dask_graph__") and hasattr(proba, "__dask_graph__")
+    np.testing.assert_array_equal(labels.compute().to_numpy(),
+                                  clf.predict(frame[columns]))
+    np.testing.assert_allclose(proba.compute().to_numpy(),
+                               clf.predict_proba(frame[columns]), rtol=1e-12)
+    assert list(proba.columns) == ["no", "yes"]
+    reg = mtstats.GroupLassoRegressor(alpha=0.02, task_column="task").fit(
+        ddf[columns], ddf["score"])
+    np.testing.assert_allclose(reg.predict(ddf[columns]).compute().to_numpy(),
+                               reg.predict(frame[columns]), rtol=1e-12)

@@ -59,16 +59,20 @@ class MultitaskRegressorMixin(ObservedScoreMixin, RegressorMixin):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            A dask Series, partitioned as ``X``, for a dask DataFrame ``X``.
         """
-        return self._decision(X)
+        dask_result = _out_of_core(self, "predict", X)
+        return self._decision(X) if dask_result is None else dask_result
 
 
 class MultitaskClassifierMixin(ObservedScoreMixin, ClassifierMixin):
     """Prediction for binary logistic models (two classes shared by tasks)."""
 
     def decision_function(self, X):
-        """Log-odds of ``classes_[1]``: (n,) or (n, n_tasks) in the wide layout."""
-        return self._decision(X)
+        """Log-odds of ``classes_[1]``: (n,) or (n, n_tasks) in the wide layout
+        (a dask Series for a dask DataFrame ``X``)."""
+        dask_result = _out_of_core(self, "decision_function", X)
+        return self._decision(X) if dask_result is None else dask_result
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -79,8 +83,12 @@ class MultitaskClassifierMixin(ObservedScoreMixin, ClassifierMixin):
             Shape (n_samples, 2) in the long layout or for 1-D y (columns in
             ``classes_`` order); in the wide multitask layout (n_samples,
             n_tasks), the probability of ``classes_[1]`` for every task, as
-            scikit-learn's multi-output convention for binary outputs.
+            scikit-learn's multi-output convention for binary outputs. A
+            dask DataFrame (columns ``classes_``) for a dask DataFrame ``X``.
         """
+        dask_result = _out_of_core(self, "predict_proba", X)
+        if dask_result is not None:
+            return dask_result
         eta = self._decision(X)
         p = LogisticLoss().inverse_link(np.asarray(eta))
         if eta.ndim == 2:
@@ -94,6 +102,9 @@ class MultitaskClassifierMixin(ObservedScoreMixin, ClassifierMixin):
 
     def predict(self, X):
         """Predicted class labels, same shape as the decision function."""
+        dask_result = _out_of_core(self, "predict", X)
+        if dask_result is not None:
+            return dask_result
         positive = self._decision(X) > 0
         return self.classes_[positive.astype(int)]
 
@@ -101,3 +112,12 @@ class MultitaskClassifierMixin(ObservedScoreMixin, ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
+
+
+def _out_of_core(estimator, method, X):
+    """``method`` mapped over the partitions of a dask DataFrame ``X``, else None."""
+    if not hasattr(X, "__dask_graph__"):
+        return None
+    from .._dask import map_prediction  # Dask is imported only there
+
+    return map_prediction(estimator, method, X)
