@@ -250,7 +250,7 @@ def main():
         for target in ("score", "passed"):
             loss = "squared" if target == "score" else "logistic"
             fitted = {}
-            for label, chosen in ((f"{n_rows:.0e}", files), ("1e+06", small)):
+            for label, chosen in ((f"{n_rows:,}", files), ("1,000,000", small)):
                 fitted[label], out = fit_out_of_core(client, chosen, target)
                 rows.append([loss, "mtstats, Dask out of core", label,
                              f"{out['seconds']:.1f}", out["passes"],
@@ -262,13 +262,13 @@ def main():
                     raise SystemExit(f"driver peak {out['driver_peak_mb']:.0f} MiB "
                                      f"over the budget {args.driver_budget} MiB")
             result = in_fresh_process(_in_memory, small, target)
-            reference = fitted["1e+06"].coef_
+            reference = fitted["1,000,000"].coef_
             agreement = (np.linalg.norm(result["coef"] - reference)
                          / np.linalg.norm(result["coef"]))
-            rows.append([loss, "mtstats, in memory (pandas)", "1e+06",
+            rows.append([loss, "mtstats, in memory (pandas)", "1,000,000",
                          f"{result['seconds']:.1f}", "-", f"{result['peak_mb']:.0f}",
                          "-", result["converged"]])
-            notes.append(f"{loss} loss at 1e+06 rows: relative difference of the "
+            notes.append(f"{loss} loss at 1,000,000 rows: relative difference of the "
                          f"coefficients, Dask vs in memory: {agreement:.1e} (both "
                          "stop at a relative duality gap of 1e-6).")
             print(rows[-1], flush=True)
@@ -278,10 +278,10 @@ def main():
         need = files[:max(1, -(-size // CHUNK))]
         result = in_fresh_process(_mixedlm, need, size, timeout=args.mixedlm_budget)
         if result is None:
-            rows.append(["squared", "statsmodels MixedLM (REML)", f"{size:.0e}",
+            rows.append(["squared", "statsmodels MixedLM (REML)", f"{size:,}",
                          f"> {args.mixedlm_budget:.0f} (stopped)", "-", "-", "-", "-"])
             break
-        rows.append(["squared", "statsmodels MixedLM (REML)", f"{size:.0e}",
+        rows.append(["squared", "statsmodels MixedLM (REML)", f"{size:,}",
                      f"{result['seconds']:.1f}", "-", f"{result['peak_mb']:.0f}", "-",
                      result["converged"]])
         print(rows[-1], flush=True)
