@@ -214,7 +214,11 @@ class TaskGrams:
         active Dask scheduler (a ``distributed.Client``'s cluster if one is
         active); see :func:`mtstats._dask.dask_task_grams`.
         """
-        from ._dask import dask_task_grams  # Dask is imported only here
+        try:
+            from ._dask import dask_task_grams  # Dask is imported only here
+        except ImportError as error:
+            raise ImportError("TaskGrams.from_dask needs Dask: pip install "
+                              "'mtstats[dask]'.") from error
 
         return dask_task_grams(X, y, task_column=task_column,
                                sample_weight=sample_weight)

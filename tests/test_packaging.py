@@ -21,7 +21,7 @@ DISTRIBUTION = {"sklearn": "scikit-learn", "array_api_compat": "array-api-compat
                 "cupy": "cupy-cuda13x"}
 #: Imports that are optional by design, each guarded by ``except ImportError``
 #: with a fallback or a clear message, and the extra that provides it.
-OPTIONAL = {"cupy": "gpu", "tqdm": None}
+OPTIONAL = {"cupy": "gpu", "tqdm": None, "dask": "dask"}
 
 
 def _requirement_names(requirements):

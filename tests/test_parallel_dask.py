@@ -43,6 +43,7 @@ def client():
     """A local cluster and its client, closed (with its processes) at the end."""
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
+    before_mp = set(multiprocessing.active_children())  # e.g. loky's pool
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
                                        processes=True, dashboard_address=None)
     client = distributed.Client(cluster)
@@ -54,7 +55,7 @@ def client():
         client.close()
         cluster.close()
     assert client.status == "closed"
-    assert not multiprocessing.active_children()
+    assert not set(multiprocessing.active_children()) - before_mp
     # new children, but the interpreter's resource tracker (it lives until exit)
     new = [p for p in me.children(recursive=True) if p.pid not in before
            and not any("resource_tracker" in part for part in p.cmdline())]
