@@ -15,7 +15,8 @@ SAMPLE_WEIGHT_REASON = (
     "paths (rows or Gram statistics are chosen by a flop count that depends on "
     "the number of rows), and stops within tol of the optimum on each. "
     "tests/test_sample_weight.py checks the equivalence at tol=1e-10 (coef_ to "
-    "1e-6) for every estimator and layout.")
+    "1e-6) for every estimator and layout (one per family by default, all of "
+    "them with -m slow).")
 
 
 def tolerance_limited_checks(estimator):

@@ -47,3 +47,25 @@ def xp(request):
 def rng():
     """A seeded generator."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def plug_in_empirical_bayes():
+    """The comparison's empirical-Bayes columns from the plug-in posterior
+    (``n_bootstrap=0``) instead of 20 bootstrap refits of the prior, which
+    take most of the time of a report (about 7 of 8 s here).
+
+    For the modules that test what a page or a text shows (structure,
+    escaping, notes), not the values; the bootstrap-averaged posterior is
+    tested in test_empirical_bayes.py, and the reports of
+    test_report_comparison.py, test_cli.py and test_packaging.py compute it.
+    """
+    from functools import partial
+    from unittest import mock
+
+    from mtstats.report import _cvtests
+    from mtstats.report._empirical_bayes import shrink_effects
+
+    with mock.patch.object(_cvtests, "shrink_effects",
+                           partial(shrink_effects, n_bootstrap=0)):
+        yield

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _representatives import cases, kept_by_default
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
@@ -29,6 +30,10 @@ DEGREE = {"GroupLasso": 1, "TraceNorm": 1, "Independent": 2, "Pooled": 2,
           "RobustTraceNorm": 1, "RobustGroupLasso": 1,
           "Graph": (1, 2)}  # the sparse part has degree 1, the graph term 2
 TASKS = ["a", "b", "c"]
+#: The estimators of the tests that fit (and compare fits): one per family by
+#: default, every one with ``pytest -m slow`` (see _representatives.py). The
+#: checks that refuse an input before fitting run for every estimator.
+FITTED = cases(NAMES, keep=kept_by_default)
 
 
 def make(name, **params):
@@ -102,7 +107,7 @@ def test_non_numeric_feature_is_named(name):
 # ------------------------------------------------------------ task structure
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_task_with_one_sample_fits(name):
     """Issue 9: one-row tasks are fitted (a classifier's needs its intercept
     shrunk, since its one label is one class)."""
@@ -135,7 +140,7 @@ def test_mixed_type_task_column_is_refused(name):
     assert_raises_naming(make(name), X, y, "mixes label types", "bool", "integer")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_categorical_task_column_equals_the_object_column(name):
     X, y = long_data(name)
     reference = make(name).fit(X, y)
@@ -156,7 +161,7 @@ def test_unknown_task_at_prediction_is_named(name):
         estimator.predict(X_new)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_one_task_fits(name):
     X, y = long_data(name, tasks=["only"])
     params = {"n_clusters": 1} if name.startswith("Clustered") else {}
@@ -170,7 +175,7 @@ def test_one_task_fits(name):
 # ------------------------------------------------------------- odd columns
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_constant_column_gets_zero_coefficient(name):
     """A constant feature is absorbed by the intercepts: the fit equals the
     fit without it, with a zero coefficient for it."""
@@ -182,7 +187,7 @@ def test_constant_column_gets_zero_coefficient(name):
     np.testing.assert_allclose(fitted.coef_[:, :3], reference.coef_, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_duplicate_column_cannot_raise_the_optimum(name):
     """Setting the copy's coefficient to zero gives the old optimum, so the
     optimum with a duplicate column is no higher; for the norms that are sums
@@ -233,8 +238,8 @@ def _mixed_strengths(estimator, c):
     return {"alpha": sparse + smooth, "l1_ratio": sparse / (sparse + smooth)}
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("exponent", [330, -330, 60])
+@pytest.mark.parametrize("exponent, name", cases(
+    [330, -330, 60], NAMES, keep=lambda _, name: kept_by_default(name)))
 def test_fit_at_any_finite_scale(name, exponent):
     """Regression test: data around 1e100 crashed every estimator with a
     ZeroDivisionError. X scaled by c (and y by c for regression) has the same
@@ -265,7 +270,7 @@ def test_fit_at_any_finite_scale(name, exponent):
         atol=1e-4 * float(np.max(np.abs(unit.predict(X)))) + 1e-12)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_a_feature_value_of_1e308_fits_or_is_named(name):
     X, y = long_data(name)
     X.loc[0, "x2"] = 1e308
@@ -302,7 +307,7 @@ def test_all_zero_task_weights_are_refused(name, layout):
                          "task_weight", "zero")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FITTED)
 def test_tiny_task_weights_act_as_a_larger_alpha(name):
     """Weights multiply the loss, so weights w * c with alpha * c is the same
     problem; c = 1e-300 used to overflow the step size."""

@@ -11,9 +11,15 @@ import mtstats
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(mtstats.__path__, "mtstats."))
 PUBLIC = [name for name in mtstats.__all__ if name[0].isupper()]
+#: Modules whose examples fit *CV twins or build reports (4-13 s each, half
+#: the time of this test): run with ``pytest -m slow``.
+SLOW_EXAMPLES = {"mtstats.estimators.cv", "mtstats.estimators.cv_decomposed",
+                 "mtstats.report.comparison", "mtstats.report.task_report"}
 
 
-@pytest.mark.parametrize("module_name", MODULES)
+@pytest.mark.parametrize("module_name", [
+    pytest.param(name, marks=pytest.mark.slow) if name in SLOW_EXAMPLES else name
+    for name in MODULES])
 def test_examples_run(module_name):
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)

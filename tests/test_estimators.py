@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from _expected_checks import tolerance_limited_checks
+from _representatives import kept_by_default, parametrize_with_checks_by_default
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.compose import make_column_transformer
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mtstats
 from mtstats.datasets import make_multitask_classification, make_multitask_regression
@@ -25,7 +25,7 @@ def _default(name):
 
 
 ESTIMATORS = [_default(name) for name in mtstats.__all__  # *CV: test_cv_estimators
-              if name[0].isupper() and not name.endswith("CV")]
+              if name.endswith(("Regressor", "Classifier"))]
 VARIANTS = [
     mtstats.GroupLassoRegressor(l1_ratio=0.5),
     mtstats.IndependentRegressor(penalty="l1"),
@@ -47,8 +47,13 @@ def _expected_failures(estimator):
     return tolerance_limited_checks(estimator)
 
 
-@parametrize_with_checks(ESTIMATORS + VARIANTS,
-                         expected_failed_checks=_expected_failures)
+#: The default run checks one member of each family, at its defaults (see
+#: _representatives.py); ``pytest -m slow`` checks every estimator and the
+#: variants.
+@parametrize_with_checks_by_default(
+    ESTIMATORS + VARIANTS, keep=lambda estimator: estimator in ESTIMATORS
+    and kept_by_default(type(estimator).__name__),
+    expected_failed_checks=_expected_failures)
 def test_sklearn_contract(estimator, check):
     check(estimator)
 

@@ -3,6 +3,7 @@ default grids scale with the data, screening changes the work, not the answer.""
 
 import numpy as np
 import pytest
+from _representatives import kept_by_default
 from sklearn.base import clone
 
 import mtstats
@@ -29,6 +30,9 @@ FAMILIES = [
 ]
 
 
+KIND = {"squared": "Regressor", "logistic": "Classifier"}
+
+
 def _data(loss, layout, seed=0):
     make = (make_multitask_regression if loss == "squared"
             else make_multitask_classification)
@@ -44,10 +48,16 @@ def _estimator(family, params, loss, task_column, **extra):
                                              max_iter=50000, **params, **extra)
 
 
-@pytest.mark.parametrize("layout", ["wide", "long"])
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
-@pytest.mark.parametrize(("family", "params", "modulus"), FAMILIES,
-                         ids=lambda v: v if isinstance(v, str) else None)
+#: One loss and layout per family by default (the estimator and layout that
+#: _representatives.py keeps), all four with ``pytest -m slow``.
+@pytest.mark.parametrize(
+    ("family", "params", "modulus", "loss", "layout"),
+    [pytest.param(family, params, modulus, loss, layout,
+                  id=f"{family}-params{i}-{modulus}-{loss}-{layout}",
+                  marks=() if kept_by_default(family + KIND[loss], layout)
+                  else pytest.mark.slow)
+     for i, (family, params, modulus) in enumerate(FAMILIES)
+     for loss in ("squared", "logistic") for layout in ("wide", "long")])
 def test_path_matches_cold_fits_to_the_certified_gap(family, params, modulus,
                                                      loss, layout):
     X, y, task_column = _data(loss, layout)

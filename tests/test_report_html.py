@@ -20,7 +20,10 @@ from mtstats.model_selection import RepeatedTaskStratifiedKFold
 from mtstats.report import CalibrationResult, task_report
 
 pytest.importorskip("matplotlib")
-pytestmark = pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+# What the pages show is tested, not the empirical-Bayes values: their
+# plug-in posterior is enough here (conftest.py).
+pytestmark = [pytest.mark.filterwarnings("ignore:Glyph .* missing from font"),
+              pytest.mark.usefixtures("plug_in_empirical_bayes")]
 
 SCRIPT = "<script>alert(1)</script>"
 QUOTES = "\"&'<b>"

@@ -34,7 +34,10 @@ from mtstats.report._render import plot_label  # noqa: E402
 from mtstats.report.calibration import CalibrationResult  # noqa: E402
 
 # CJK and emoji labels are drawn as boxes by the default font: not our concern
-pytestmark = pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+# What the pages show is tested, not the empirical-Bayes values: their
+# plug-in posterior is enough here (conftest.py).
+pytestmark = [pytest.mark.filterwarnings("ignore:Glyph .* missing from font"),
+              pytest.mark.usefixtures("plug_in_empirical_bayes")]
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

@@ -2,12 +2,15 @@
 drops it (scikit-learn's convention), for every estimator and its *CV twin.
 
 Expected values come from the repeated or reduced data, or from scikit-learn
-(Ridge, Lasso, LogisticRegression with ``sample_weight`` on one task).
+(Ridge, Lasso, LogisticRegression with ``sample_weight`` on one task). The
+default run fits one estimator (and twin) per family, in one layout; ``pytest
+-m slow`` fits every one in both (see _representatives.py).
 """
 
 import numpy as np
 import pytest
 import sklearn
+from _representatives import cases, kept_by_default
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import UnsetMetadataPassedError
@@ -71,8 +74,7 @@ def _classifier(name):
     return is_classifier(getattr(mtstats, name)())
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, layout", cases(NAMES, LAYOUTS, keep=kept_by_default))
 def test_integer_weights_are_repeated_rows(name, layout):
     X, y = _data(_classifier(name), layout)
     w = _weights(len(y), 1, 3)
@@ -82,8 +84,7 @@ def test_integer_weights_are_repeated_rows(name, layout):
     _assert_same_fit(weighted, repeated)
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, layout", cases(NAMES, LAYOUTS, keep=kept_by_default))
 def test_zero_weight_is_a_dropped_row(name, layout):
     X, y = _data(_classifier(name), layout)
     w = _weights(len(y), 0, 2, seed=2)
@@ -280,8 +281,7 @@ def _cv_problem(name, layout, seed=0):
             PredefinedSplit(np.repeat(fold, w)))
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", CV_NAMES)
+@pytest.mark.parametrize("name, layout", cases(CV_NAMES, LAYOUTS, keep=kept_by_default))
 def test_cv_twin_with_weighted_scores_is_the_repeated_fit(name, layout, routing):
     """Weighted fold fits and (routed) weighted scores: the same alpha_, scores
     and refit as on the repeated rows; the refit is the base fit at alpha_."""

@@ -1,4 +1,8 @@
-"""Sparse X (SciPy CSR/CSC), both layouts: the fits of dense X, never densified."""
+"""Sparse X (SciPy CSR/CSC), both layouts: the fits of dense X, never densified.
+
+The per-estimator fits run for one estimator per family by default, all of
+them with ``pytest -m slow`` (see _representatives.py).
+"""
 
 import inspect
 import tracemalloc
@@ -8,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _representatives import cases, kept_by_default
 from array_api_compat import numpy as np_compat
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -25,7 +30,7 @@ from mtstats.losses import LogisticLoss, SquaredLoss
 from mtstats.solvers._restrict import can_restrict, restrict_design
 
 NAMES = [name for name in mtstats.__all__  # other estimators join as they land
-         if name[0].isupper() and not name.endswith("CV")]
+         if name.endswith(("Regressor", "Classifier"))]
 CV_NAMES = [name for name in mtstats.__all__ if name.endswith("CV")]
 FORMATS = [sp.csr_matrix, sp.csc_array]
 TIGHT = dict(tol=1e-12, max_iter=50_000)
@@ -88,9 +93,10 @@ def _assert_same_fit(estimator, layout, seed=0, formats=FORMATS, **data_kw):
     return dense
 
 
-@pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("layout", ["wide", "long"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "name, layout, fit_intercept",
+    cases(NAMES, ["wide", "long"], [True, False],
+          keep=lambda name, layout, _: kept_by_default(name, layout)))
 def test_sparse_fit_equals_dense_fit(name, layout, fit_intercept):
     _assert_same_fit(_estimator(name, layout, fit_intercept=fit_intercept), layout)
 
@@ -149,7 +155,9 @@ def test_sparse_separation_warning_matches_dense():
                 assert not clone(estimator).fit(matrix, y).converged_
 
 
-@pytest.mark.parametrize("name", CV_NAMES)
+@pytest.mark.parametrize("name", cases(
+    CV_NAMES,  # the only wide-layout twin here is kept too
+    keep=lambda name: kept_by_default(name) or name == "GroupLassoRegressorCV"))
 def test_cv_twin_fits_sparse(name):
     layout = "wide" if name.startswith("GroupLassoRegressor") else "long"
     estimator = getattr(mtstats, name)(alphas=3, eps=0.05, cv=3, tol=1e-8,
