@@ -81,7 +81,7 @@ class StatisticsDesign:
                 "ybar": self.ybar, "yy": self.yy, "pooled": pooled}
 
     def _no_rows(self, *args):
-        raise NotImplementedError(
+        raise TypeError(
             "This fit holds per-task statistics, not rows (data out of core): "
             "only the squared loss's Gram datafit can use it.")
 
