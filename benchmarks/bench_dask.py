@@ -278,7 +278,7 @@ def main():
     size = 25_000 if not args.skip_mixedlm else n_rows + 1
     if args.skip_mixedlm and args.out.exists():
         for line in args.out.read_text().splitlines():
-            if "MixedLM" in line:
+            if line.startswith("| squared | statsmodels MixedLM"):
                 cells = [c.strip() for c in line.strip("|").split("|")]
                 cells[1] += " (previous run)"
                 rows.append(cells)

@@ -44,6 +44,7 @@ from ._tasks import split_task_column
 __all__ = ["TaskGrams"]
 
 _FIELDS = ("tasks", "n_samples", "weight", "mean", "comoment", "max_abs")
+_OPTIONAL = ("n_rows",)
 
 
 class TaskGrams:
@@ -72,6 +73,10 @@ class TaskGrams:
         rescaling reads it).
     feature_names : sequence of str, optional
         The feature columns' names, checked at prediction time.
+    n_rows : array-like of int of shape (n_tasks,), optional
+        Rows of every task including those of zero weight (default
+        ``n_samples``): a task whose rows all weigh 0 stays listed, and
+        ``fit`` refuses it as it refuses such rows in memory.
 
     See Also
     --------
@@ -101,9 +106,11 @@ class TaskGrams:
     """
 
     def __init__(self, tasks, n_samples, weight, mean, comoment, max_abs,
-                 feature_names=None):
+                 feature_names=None, n_rows=None):
         self.tasks = np.asarray(tasks)
         self.n_samples = np.asarray(n_samples, dtype=np.int64)
+        self.n_rows = self.n_samples.copy() if n_rows is None else np.asarray(
+            n_rows, dtype=np.int64)
         self.weight = np.asarray(weight, dtype=np.float64)
         self.mean = np.asarray(mean, dtype=np.float64)
         self.comoment = np.asarray(comoment, dtype=np.float64)
@@ -116,6 +123,7 @@ class TaskGrams:
         T, k = self.mean.shape if self.mean.ndim == 2 else (None, None)
         ok = (T is not None and self.tasks.shape == (T,)
               and self.n_samples.shape == (T,) and self.weight.shape == (T,)
+              and self.n_rows.shape == (T,)
               and self.comoment.shape == (T, k, k) and self.max_abs.shape == (k,))
         if not ok:
             raise ValueError(
@@ -188,22 +196,25 @@ class TaskGrams:
                              f"the task labels {task.shape[0]}; they must match.")
         v = check_sample_weight(sample_weight, X.shape[0])
         v = np.ones(X.shape[0]) if v is None else np.asarray(v, dtype=np.float64)
-        keep = v > 0
-        Z = np.column_stack([X, y])[keep]
-        v, task = v[keep], task[keep]
+        Z = np.column_stack([X, y])
         d1 = Z.shape[1]
         if Z.shape[0] == 0:
             return cls(np.empty(0, dtype=task.dtype), [], [], np.empty((0, d1)),
                        np.empty((0, d1, d1)), np.zeros(d1), feature_names)
         tasks, index = encode_tasks(task)
         T = tasks.shape[0]
+        n_rows = np.bincount(index, minlength=T)  # zero weights included
+        keep = v > 0  # rows of weight 0 add nothing; their task stays listed
+        Z, v, index = Z[keep], v[keep], index[keep]
         counts = np.bincount(index, minlength=T)
         weight = np.bincount(index, weights=v, minlength=T)
-        mean = per_task_sums(v[:, None] * Z, index, T) / weight[:, None]
+        mean = per_task_sums(v[:, None] * Z, index, T) / np.where(
+            weight > 0, weight, 1.0)[:, None]
         C = Z - mean[index]  # centred on the task's own mean: no cancellation
         comoment = per_task_gram(C, index, T, v)
-        return cls(_label_array(tasks), counts, weight, mean, comoment,
-                   np.max(np.abs(Z), axis=0), feature_names)
+        max_abs = np.max(np.abs(Z), axis=0) if Z.shape[0] else np.zeros(d1)
+        return cls(_label_array(tasks), counts, weight, mean, comoment, max_abs,
+                   feature_names, n_rows=n_rows)
 
     @classmethod
     def from_dask(cls, X, y, *, task_column, sample_weight=None):
@@ -248,7 +259,8 @@ class TaskGrams:
         names = self.feature_names or other.feature_names
         return TaskGrams(_label_array(tasks), total["n_samples"], total["weight"],
                          total["mean"], total["comoment"],
-                         np.maximum(self.max_abs, other.max_abs), names)
+                         np.maximum(self.max_abs, other.max_abs), names,
+                         n_rows=total["n_rows"])
 
     def __radd__(self, other):
         if isinstance(other, int) and other == 0:  # sum(list_of_grams)
@@ -262,7 +274,7 @@ class TaskGrams:
                              "without pickles; use str or int labels.")
         names = np.asarray(self.feature_names if self.feature_names else [],
                            dtype=str)
-        np.savez(path, **{f: getattr(self, f) for f in _FIELDS},
+        np.savez(path, **{f: getattr(self, f) for f in _FIELDS + _OPTIONAL},
                  feature_names=names, has_names=self.feature_names is not None)
 
     @classmethod
@@ -270,7 +282,8 @@ class TaskGrams:
         """Read statistics written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as data:
             names = list(data["feature_names"]) if bool(data["has_names"]) else None
-            return cls(*(data[f] for f in _FIELDS), feature_names=names)
+            extra = {f: data[f] for f in _OPTIONAL if f in data.files}
+            return cls(*(data[f] for f in _FIELDS), feature_names=names, **extra)
 
 
 def per_task_gram(C, index, n_tasks, weight):
@@ -310,6 +323,7 @@ def _label_array(tasks):
 def _empty_like(grams, n_tasks):
     d1 = grams.mean.shape[1]
     return {"n_samples": np.zeros(n_tasks, dtype=np.int64),
+            "n_rows": np.zeros(n_tasks, dtype=np.int64),
             "weight": np.zeros(n_tasks), "mean": np.zeros((n_tasks, d1)),
             "comoment": np.zeros((n_tasks, d1, d1))}
 
@@ -325,3 +339,4 @@ def _accumulate(total, part, where):
         delta[:, :, None] * delta[:, None, :] * (na * share)[:, None, None])
     total["weight"][where] = n
     total["n_samples"][where] += part.n_samples
+    total["n_rows"][where] += part.n_rows

@@ -186,3 +186,19 @@ def test_the_core_never_imports_dask():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_task_of_zero_weight_is_refused_as_in_memory():
+    """Rows of weight 0 are left out, but their task is not silently dropped:
+    fit refuses it with the in-memory message, also after chunks are added."""
+    X, y, w = _frame()
+    w = np.where(X["task"] == "s3", 0.0, w)
+    with pytest.raises(ValueError) as in_memory:
+        mtstats.GroupLassoRegressor(task_column="task").fit(X, y, sample_weight=w)
+    chunks = [slice(0, 300), slice(300, None)]
+    grams = sum(TaskGrams.from_arrays(X[c], y[c], task_column="task",
+                                      sample_weight=w[c]) for c in chunks)
+    assert "s3" in list(grams.tasks) and grams.n_samples[3] == 0
+    with pytest.raises(ValueError) as from_statistics:
+        mtstats.GroupLassoRegressor(task_column="task").fit(grams)
+    assert str(from_statistics.value) == str(in_memory.value)

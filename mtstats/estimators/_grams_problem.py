@@ -77,7 +77,7 @@ def setup_from_grams(estimator, grams, classifier):
         estimator.feature_names_in_ = np.asarray(grams.feature_names, dtype=object)
     else:
         vars(estimator).pop("feature_names_in_", None)
-    _check_task_sizes(grams.n_samples, grams.tasks)
+    _check_task_sizes(grams.n_samples, grams.tasks, grams.n_rows)
     weights = task_weights(estimator.task_weight, grams.weight)
     scale = DataScale(power_of_two_scale(grams.max_abs[:d]),
                       1.0 if classifier else power_of_two_scale(grams.max_abs[d:]),
